@@ -1,0 +1,133 @@
+# carnet - contact lists, backups, sync and SMS campaigns from the command line
+#
+#   make            build libcarnet and the tools into build/
+#   make demo       install what is missing, build, run the demo on a store in demo/
+#   make check      build and run every test (prove, TAP)
+#   make check-asan the same under AddressSanitizer and UBSan (build-asan/)
+#   make bench      benchmarks against sqlite3 (prints ratios, see bench/RESULTS.md)
+#   make deps       install the Debian packages the build and the tests need
+#   make install PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+MANDIR  ?= $(PREFIX)/share/man
+PKGDIR  ?= $(LIBDIR)/pkgconfig
+
+B       ?= build
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
+           -Wstrict-prototypes -Wmissing-prototypes
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC
+ALL_CPPFLAGS = -D_GNU_SOURCE -Ilib $(CPPFLAGS)
+LIBS    := -lsqlite3 -lcsv -lcjson -lyaml -lcurl -lm
+VERSION := $(shell sed -n 's/^#define CN_VERSION "\(.*\)"/\1/p' lib/carnet.h)
+
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+CLI_OBJ := $(B)/cmd/cli.o
+TOOLS   := $(patsubst cmd/%.c,%,$(wildcard cmd/carnet-*.c)) carnet
+BINS    := $(addprefix $(B)/bin/,$(TOOLS))
+UNIT_SRC := $(wildcard tests/unit/t-*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%.t)
+CLI_TESTS := $(sort $(wildcard tests/cli/t*.sh))
+MANPAGES := $(wildcard man/*.[157])
+
+DEB_BUILD := gcc make pkg-config libsqlite3-dev libcurl4-openssl-dev \
+             libcjson-dev libcsv-dev libyaml-dev
+DEB_TEST  := sqlite3 jq perl mandoc time
+
+.PHONY: all demo check check-asan bench deps install uninstall clean lint \
+        format man-lint
+
+all: $(BINS) $(B)/libcarnet.a $(B)/libcarnet.so
+
+$(B)/%.o: %.c lib/carnet.h $(wildcard lib/*.h cmd/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libcarnet.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libcarnet.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libcarnet.so.0 $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/bin/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/libcarnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(CLI_OBJ) $(B)/libcarnet.a $(LIBS)
+
+$(B)/tests/%.t: tests/unit/%.c tests/unit/tap.h $(B)/libcarnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libcarnet.a $(LIBS)
+
+$(B)/carnet.pc: Makefile
+	@mkdir -p $(dir $@)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	  'Name: libcarnet' \
+	  'Description: contact lists, backups, sync and SMS campaigns' \
+	  'Version: $(VERSION)' \
+	  'Requires.private: sqlite3 libcurl libcjson yaml-0.1' \
+	  'Libs: -L$${libdir} -lcarnet' 'Libs.private: -lcsv -lm' \
+	  'Cflags: -I$${includedir}' > $@
+
+check: all $(UNIT_BIN)
+	CARNET_BIN=$(CURDIR)/$(B)/bin prove --exec env $(UNIT_BIN) $(CLI_TESTS)
+
+check-asan:
+	$(MAKE) B=build-asan CFLAGS='-O1 -g -fno-omit-frame-pointer' \
+	  SANFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=undefined' check
+
+bench: all
+	CARNET_BIN=$(CURDIR)/$(B)/bin bench/run.sh
+
+demo: deps all
+	CARNET_BIN=$(CURDIR)/$(B)/bin examples/demo.sh
+
+deps:
+	@missing=; for p in $(DEB_BUILD) $(DEB_TEST); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
+	    || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: everything is installed"; fi
+
+install: all $(B)/carnet.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
+	  $(DESTDIR)$(PKGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(B)/libcarnet.a $(DESTDIR)$(LIBDIR)
+	install -m 755 $(B)/libcarnet.so $(DESTDIR)$(LIBDIR)/libcarnet.so.0
+	ln -sf libcarnet.so.0 $(DESTDIR)$(LIBDIR)/libcarnet.so
+	install -m 644 lib/carnet.h $(DESTDIR)$(INCDIR)
+	install -m 644 $(B)/carnet.pc $(DESTDIR)$(PKGDIR)
+	for m in $(MANPAGES); do \
+	  s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	rm -f $(DESTDIR)$(LIBDIR)/libcarnet.* $(DESTDIR)$(INCDIR)/carnet.h \
+	  $(DESTDIR)$(PKGDIR)/carnet.pc
+	for m in $(MANPAGES); do s=$${m##*.}; \
+	  rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+
+man-lint:
+	mandoc -Tlint -Wwarning $(MANPAGES)
+
+lint:
+	@! grep -nE '\b(sprintf|strcpy|strcat|gets|strtok|atoi)\(' lib/*.c cmd/*.c \
+	  | grep -v snprintf || { echo 'lint: banned functions above'; exit 1; }
+	@! grep -nE '\b(fprintf\(stderr|exit\(|abort\()' lib/*.c \
+	  || { echo 'lint: lib/ must not print or exit'; exit 1; }
+
+format:
+	clang-format -i lib/*.c lib/*.h cmd/*.c cmd/*.h tests/unit/*.c
+
+clean:
+	rm -rf build build-asan demo

@@ -1,0 +1,269 @@
+/*
+ * cli.c - the glue every carnet program shares: common options, the table
+ * of tools, exit codes, messages, configuration and store, progress.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const struct cli_tool cli_tools[] = {
+	{"contacts", "import, export, list and delete contact lists"},
+	{"backup", "automatic and manual backups of lists; snapshots"},
+	{"restore", "restore a backup or an exported file into a list"},
+	{"blacklist", "opt-outs: STOP, NPAI and manual entries"},
+	{"template", "SMS templates with merge fields"},
+	{"quota", "SMS quotas per send and per month; consumption"},
+	{"sms-send", "render, check and send SMS; campaigns"},
+	{"sms-fetch", "delivery receipts and replies; STOP/START"},
+	{"campaign", "campaigns: list, show, send, close, conversations"},
+	{"stats", "consumption, delivery and reply rates, charts"},
+	{"sync", "two-way sync with a CouchDB-compatible server"},
+	{NULL, NULL},
+};
+
+void
+cli_init(struct cli *c, const char *prog)
+{
+	memset(c, 0, sizeof(*c));
+	c->prog = prog;
+	c->format = CN_FMT_AUTO;
+}
+
+int
+cli_common(struct cli *c, int opt, const char *arg, void (*usage)(FILE *fp))
+{
+	switch (opt) {
+	case OPT_STORE: c->store = arg; return 1;
+	case OPT_CONFIG: c->config = arg; return 1;
+	case OPT_FOLDER: c->folder = arg; return 1;
+	case OPT_USER: c->user = arg; return 1;
+	case OPT_QUIET: c->quiet = 1; return 1;
+	case OPT_VERBOSE: c->verbose++; return 1;
+	case OPT_FORMAT:
+		if (cn_format_parse(arg, &c->format) < 0 ||
+		    c->format == CN_FMT_AUTO)
+			return 1000 + cli_usage_error(c, "unknown format '%s' "
+						      "(csv, json, ndjson, "
+						      "table)", arg);
+		return 1;
+	case OPT_HELP:
+		usage(stdout);
+		return 1000 + cli_finish(c, 0);
+	case OPT_VERSION:
+		printf("%s %s\n", c->prog, CN_VERSION);
+		return 1000 + cli_finish(c, 0);
+	case '?':
+		return 1000 + EX_USAGE;	/* getopt already said why */
+	}
+	return 0;
+}
+
+int
+cli_exit_code(enum cn_code code)
+{
+	switch (code) {
+	case CN_OK: return 0;
+	case CN_ECHECK: return 1;
+	case CN_EUSAGE: return EX_USAGE;
+	case CN_EDATA: return EX_DATAERR;
+	case CN_ENOINPUT: return EX_NOINPUT;
+	case CN_EUNAVAIL: return EX_UNAVAILABLE;
+	case CN_ECANTCREAT: return EX_CANTCREAT;
+	case CN_ETEMP: return EX_TEMPFAIL;
+	case CN_ENOPERM: return EX_NOPERM;
+	case CN_ECONFIG: return EX_CONFIG;
+	case CN_EINTERNAL: break;
+	}
+	return EX_SOFTWARE;
+}
+
+void
+cli_warn(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", c->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+cli_fail(struct cli *c, const struct cn_err *err)
+{
+	cli_warn(c, "%s", err->msg[0] ? err->msg : cn_code_name(err->code));
+	return cli_exit_code(err->code);
+}
+
+int
+cli_usage_error(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", c->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", c->prog);
+	return EX_USAGE;
+}
+
+static int
+load_config(struct cli *c)
+{
+	struct cn_err err;
+
+	if (c->cfg_loaded)
+		return 0;
+	if (cn_config_load(&c->cfg, c->config, &err) < 0)
+		return cli_fail(c, &err);
+	c->cfg_loaded = 1;
+	return 0;
+}
+
+int
+cli_open(struct cli *c)
+{
+	struct cn_err err;
+	int rc;
+
+	if ((rc = load_config(c)))
+		return rc;
+	c->st = cn_store_open(c->store ? c->store : c->cfg.store,
+			      c->cfg.busy_timeout_ms, &err);
+	if (!c->st)
+		return cli_fail(c, &err);
+	return 0;
+}
+
+const char *
+cli_folder(struct cli *c)
+{
+	if (c->folder)
+		return c->folder;
+	return c->cfg_loaded && c->cfg.folder ? c->cfg.folder : "default";
+}
+
+const char *
+cli_user(struct cli *c)
+{
+	if (c->user)
+		return c->user;
+	return c->cfg_loaded && c->cfg.user ? c->cfg.user : "carnet";
+}
+
+enum cn_format
+cli_format(struct cli *c, enum cn_format def)
+{
+	if (c->format != CN_FMT_AUTO)
+		return c->format;
+	if (def == CN_FMT_TABLE && !isatty(STDOUT_FILENO))
+		return CN_FMT_CSV;
+	return def;
+}
+
+void
+cli_close(struct cli *c)
+{
+	cn_store_close(c->st);
+	c->st = NULL;
+	if (c->cfg_loaded)
+		cn_config_free(&c->cfg);
+	c->cfg_loaded = 0;
+}
+
+int
+cli_finish(struct cli *c, int status)
+{
+	int bad = fflush(stdout) != 0 || ferror(stdout);
+
+	if (fclose(stdout) != 0)
+		bad = 1;
+	if (bad && errno != EPIPE) {
+		fprintf(stderr, "%s: write error on standard output: %s\n",
+			c->prog, strerror(errno));
+		if (status == 0)
+			status = EX_CANTCREAT;
+	}
+	return status;
+}
+
+/* ----------------------------------------------------------- progress */
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+cli_progress_init(struct cli_progress *p, struct cli *c, FILE *in,
+		  const char *what)
+{
+	struct stat sb;
+
+	memset(p, 0, sizeof(*p));
+	p->on = !c->quiet && isatty(STDERR_FILENO);
+	p->what = what;
+	if (in && fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode))
+		p->total = (unsigned long long)sb.st_size;
+}
+
+void
+cli_progress_show(struct cli_progress *p, unsigned long long bytes,
+		  unsigned long long rows)
+{
+	double t;
+
+	if (!p->on)
+		return;
+	t = now_s();
+	if (t - p->last < 0.1)
+		return;
+	p->last = t;
+	if (p->total) {
+		int pct = (int)(bytes * 100 / p->total), i;
+		char bar[31];
+
+		if (pct > 100)
+			pct = 100;
+		for (i = 0; i < 30; i++)
+			bar[i] = i < pct * 30 / 100 ? '#' : '.';
+		bar[30] = '\0';
+		fprintf(stderr, "\r%s [%s] %3d%% %llu rows", p->what, bar, pct,
+			rows);
+	} else {
+		fprintf(stderr, "\r%s %llu rows", p->what, rows);
+	}
+}
+
+void
+cli_progress_end(struct cli_progress *p)
+{
+	if (p->on && p->last > 0)
+		fprintf(stderr, "\r\033[K");
+}
+
+const char *
+cli_time(long long t, char buf[21])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) ||
+	    strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, 21, "%lld", t);
+	return buf;
+}

@@ -1,0 +1,106 @@
+/*
+ * cli.h - what every carnet program shares: common options, the table of
+ * tools, exit codes, messages, opening the configuration and the store.
+ */
+#ifndef CARNET_CLI_H
+#define CARNET_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "carnet.h"
+
+/* Options every tool accepts; their getopt_long values. */
+enum {
+	OPT_STORE = 1000,
+	OPT_CONFIG,
+	OPT_FOLDER,
+	OPT_USER,
+	OPT_FORMAT,
+	OPT_VERSION,
+	OPT_HELP = 'h',
+	OPT_QUIET = 'q',
+	OPT_VERBOSE = 'v',
+	OPT_TOOL_BASE = 1100,	/* tools number their own options from here */
+};
+
+#define CLI_COMMON_OPTIONS                                                   \
+	{"store", required_argument, NULL, OPT_STORE},                       \
+	{"config", required_argument, NULL, OPT_CONFIG},                     \
+	{"folder", required_argument, NULL, OPT_FOLDER},                     \
+	{"user", required_argument, NULL, OPT_USER},                         \
+	{"format", required_argument, NULL, OPT_FORMAT},                     \
+	{"quiet", no_argument, NULL, OPT_QUIET},                             \
+	{"verbose", no_argument, NULL, OPT_VERBOSE},                         \
+	{"help", no_argument, NULL, OPT_HELP},                               \
+	{"version", no_argument, NULL, OPT_VERSION}
+
+#define CLI_COMMON_SHORT "hqv"
+
+struct cli {
+	const char *prog;	/* "carnet-contacts" */
+	const char *store;	/* --store */
+	const char *config;	/* --config */
+	const char *folder;	/* --folder */
+	const char *user;	/* --user */
+	enum cn_format format;	/* --format, CN_FMT_AUTO if not given */
+	int quiet, verbose;
+	struct cn_config cfg;
+	int cfg_loaded;
+	struct cn_store *st;
+};
+
+/* One row of the table of tools (the dispatcher's "carnet help"). */
+struct cli_tool {
+	const char *name;	/* "contacts" */
+	const char *job;
+};
+
+extern const struct cli_tool cli_tools[];
+
+void cli_init(struct cli *c, const char *prog);
+/* Handles a common option; returns 1 if opt was one, 0 if not, or an
+ * exit status + 1000 when the program should stop (--help, --version,
+ * bad --format). usage() prints the tool's help to fp. */
+int cli_common(struct cli *c, int opt, const char *arg,
+	       void (*usage)(FILE *fp));
+/* Loads the configuration (once) and opens the store.  Returns 0, or
+ * prints the error and returns the exit status. */
+int cli_open(struct cli *c);
+/* The effective folder and user (option, else configuration). */
+const char *cli_folder(struct cli *c);
+const char *cli_user(struct cli *c);
+/* The output format: --format, else def (TABLE becomes CSV off a tty). */
+enum cn_format cli_format(struct cli *c, enum cn_format def);
+void cli_close(struct cli *c);
+
+/* Prints "prog: message" on stderr. */
+void cli_warn(struct cli *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prints the error and returns its exit status. */
+int cli_fail(struct cli *c, const struct cn_err *err);
+/* Prints a usage error ("prog: msg" and a hint) and returns 64. */
+int cli_usage_error(struct cli *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The sysexits.h status of an error code. */
+int cli_exit_code(enum cn_code code);
+/* Flushes and closes stdout; turns a write error into status 73. */
+int cli_finish(struct cli *c, int status);
+
+/* A progress line on stderr, only when stderr is a terminal. */
+struct cli_progress {
+	int on;
+	unsigned long long total;	/* bytes, 0 if unknown */
+	double last;
+	const char *what;
+};
+void cli_progress_init(struct cli_progress *p, struct cli *c, FILE *in,
+		       const char *what);
+void cli_progress_show(struct cli_progress *p, unsigned long long bytes,
+		       unsigned long long rows);
+void cli_progress_end(struct cli_progress *p);
+
+/* Formats a Unix time as "2026-11-22T08:30:00Z" into buf[21]. */
+const char *cli_time(long long t, char buf[21]);
+
+#endif

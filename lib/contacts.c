@@ -1,0 +1,1427 @@
+/*
+ * contacts.c - contacts and lists: import (field mapping, modes, dedup,
+ * rejects, one transaction), export, listing and deletion of lists.
+ *
+ * An import reads one record at a time and applies it inside a single
+ * write transaction, so a killed import leaves the list as it was.  The
+ * contacts seen by the current import live in a temporary table, which
+ * finds duplicates inside one file and, in replace mode, the members to
+ * remove, with memory that does not grow with the input.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "carnet.h"
+#include "internal.h"
+
+#define MAX_VALUE (64 * 1024)	/* longest accepted cell */
+#define MAX_MAP 256		/* pairs in one --map */
+
+enum target {
+	T_AUTO = 0,	/* not mapped: decide from the name */
+	T_IGNORE,
+	T_ID,
+	T_EMAIL,
+	T_PHONE,
+	T_FIRST,
+	T_LAST,
+	T_ATTR,
+	T_NCORE
+};
+
+static const char *const core_names[] = {
+	[T_ID] = "id",
+	[T_EMAIL] = "email",
+	[T_PHONE] = "phone",
+	[T_FIRST] = "first_name",
+	[T_LAST] = "last_name",
+};
+
+/* Column names that mean a core field without a --map (ASCII case
+ * insensitive). */
+static const struct {
+	const char *name;
+	enum target t;
+} aliases[] = {
+	{"id", T_ID},		{"uuid", T_ID},
+	{"email", T_EMAIL},	{"e-mail", T_EMAIL},	{"mail", T_EMAIL},
+	{"courriel", T_EMAIL},	{"email_address", T_EMAIL},
+	{"phone", T_PHONE},	{"mobile", T_PHONE},	{"mobile_phone", T_PHONE},
+	{"tel", T_PHONE},	{"telephone", T_PHONE},	{"portable", T_PHONE},
+	{"msisdn", T_PHONE},	{"gsm", T_PHONE},
+	{"first_name", T_FIRST}, {"firstname", T_FIRST},
+	{"first name", T_FIRST}, {"prenom", T_FIRST},	{"pr\xc3\xa9nom", T_FIRST},
+	{"given_name", T_FIRST},
+	{"last_name", T_LAST},	{"lastname", T_LAST},	{"last name", T_LAST},
+	{"nom", T_LAST},	{"surname", T_LAST},	{"family_name", T_LAST},
+};
+
+struct mapping {
+	enum target t;
+	const char *attr;	/* attribute name for T_ATTR */
+};
+
+struct map_pair {
+	char *src;
+	char *dst;
+	int used;
+};
+
+struct import {
+	struct cn_store *st;
+	sqlite3 *db;
+	struct cn_reader *rd;
+	const struct cn_import_opts *o;
+	struct cn_import_stats *stats;
+	const char *name;	/* input name, for messages */
+
+	struct map_pair pairs[MAX_MAP];
+	size_t npairs;
+	char *mapbuf;		/* storage for pairs */
+
+	/* CSV: one mapping per header column */
+	struct mapping *cols;
+	size_t ncols;
+	int has[T_NCORE];	/* which core fields the header maps */
+	enum cn_key key;
+
+	int64_t folder_id, user_id, list_id;
+	int list_created;
+	int64_t now;
+
+	sqlite3_stmt *find_email, *find_phone, *find_id;
+	sqlite3_stmt *seen_add, *seen_line;
+	sqlite3_stmt *is_member, *add_member;
+	sqlite3_stmt *ins, *upd;
+
+	struct cn_buf attrs;	/* JSON object of this row's attributes */
+	struct cn_buf fields;	/* JSON array: the list's attribute columns */
+	struct cn_buf reason;
+	int fields_changed;
+};
+
+/* --------------------------------------------------------------- map */
+
+/* Splits "a=b,c=d" (backslash escapes ',' '=' '\') into pairs. */
+static int
+map_parse(struct import *im, const char *map, struct cn_err *err)
+{
+	size_t n = strlen(map);
+	char *out, *p;
+	const char *s;
+
+	im->mapbuf = out = malloc(n + 2);
+	if (!out)
+		return cn_err_set(err, CN_EINTERNAL, "out of memory");
+	p = out;
+	s = map;
+	while (*s) {
+		char *src = p, *dst = NULL;
+
+		while (*s && *s != ',') {
+			if (*s == '\\' && s[1]) {
+				*p++ = s[1];
+				s += 2;
+				continue;
+			}
+			if (*s == '=' && !dst) {
+				*p++ = '\0';
+				dst = p;
+				s++;
+				continue;
+			}
+			*p++ = *s++;
+		}
+		*p++ = '\0';
+		if (*s == ',')
+			s++;
+		/* trim spaces around both sides */
+		while (*src == ' ')
+			src++;
+		for (char *e = src + strlen(src); e > src && e[-1] == ' ';)
+			*--e = '\0';
+		if (!*src && !dst)
+			continue;	/* "a=b,,c=d" or a trailing comma */
+		if (!dst || !*src)
+			return cn_err_set(err, CN_EUSAGE,
+					  "--map: expected 'Column=field', "
+					  "got '%s'", src);
+		while (*dst == ' ')
+			dst++;
+		for (char *e = dst + strlen(dst); e > dst && e[-1] == ' ';)
+			*--e = '\0';
+		if (im->npairs == MAX_MAP)
+			return cn_err_set(err, CN_EUSAGE,
+					  "--map: more than %d pairs", MAX_MAP);
+		for (size_t i = 0; i < im->npairs; i++)
+			if (strcmp(im->pairs[i].src, src) == 0)
+				return cn_err_set(err, CN_EUSAGE,
+						  "--map: column '%s' mapped "
+						  "twice", src);
+		im->pairs[im->npairs].src = src;
+		im->pairs[im->npairs].dst = dst;
+		im->pairs[im->npairs].used = 0;
+		im->npairs++;
+	}
+	return 0;
+}
+
+static int
+reserved(const char *name)
+{
+	for (int t = T_ID; t <= T_LAST; t++)
+		if (strcmp(name, core_names[t]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Parses a --map target: a core field, "-" to ignore, or "attr.NAME". */
+static int
+target_parse(const char *dst, struct mapping *m, struct cn_err *err)
+{
+	if (strcmp(dst, "-") == 0 || *dst == '\0') {
+		m->t = T_IGNORE;
+		return 0;
+	}
+	for (int t = T_ID; t <= T_LAST; t++)
+		if (strcmp(dst, core_names[t]) == 0) {
+			m->t = (enum target)t;
+			return 0;
+		}
+	if (strncmp(dst, "attr.", 5) == 0 && dst[5] && !reserved(dst + 5)) {
+		m->t = T_ATTR;
+		m->attr = dst + 5;
+		return 0;
+	}
+	return cn_err_set(err, CN_EUSAGE,
+			  "--map: unknown field '%s' (fields: id, email, "
+			  "phone, first_name, last_name, attr.NAME, or - to "
+			  "ignore the column)", dst);
+}
+
+/* The mapping of a column or JSON member named name. */
+static int
+resolve(struct import *im, const char *name, struct mapping *m,
+	struct cn_err *err)
+{
+	m->t = T_ATTR;
+	m->attr = name;
+	for (size_t i = 0; i < im->npairs; i++)
+		if (strcmp(im->pairs[i].src, name) == 0) {
+			im->pairs[i].used = 1;
+			return target_parse(im->pairs[i].dst, m, err);
+		}
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcasecmp(name, aliases[i].name) == 0) {
+			m->t = aliases[i].t;
+			return 0;
+		}
+	if (*name == '\0')
+		m->t = T_IGNORE;
+	return 0;
+}
+
+static void
+list_columns(struct import *im, struct cn_buf *b)
+{
+	size_t n;
+	const char *const *h = cn_reader_header(im->rd, &n);
+
+	for (size_t i = 0; h && i < n && b->len < 300; i++)
+		cn_buf_addf(b, "%s%s", i ? ", " : "", h[i]);
+}
+
+/* Maps the CSV header once; checks the map and the key column. */
+static int
+map_header(struct import *im, struct cn_err *err)
+{
+	size_t n;
+	const char *const *h = cn_reader_header(im->rd, &n);
+	static const char *const keyname[] = {"", "email", "phone", "id"};
+
+	if (h) {
+		im->cols = calloc(n ? n : 1, sizeof(*im->cols));
+		if (!im->cols)
+			return cn_err_set(err, CN_EINTERNAL, "out of memory");
+		im->ncols = n;
+		for (size_t i = 0; i < n; i++) {
+			if (resolve(im, h[i], &im->cols[i], err) < 0)
+				return -1;
+			if (im->cols[i].t == T_ATTR || im->cols[i].t == T_IGNORE)
+				continue;
+			if (im->has[im->cols[i].t]) {
+				return cn_err_set(err, CN_EUSAGE,
+						  "%s:1: two columns map to "
+						  "'%s' (the second is '%s')",
+						  im->name,
+						  core_names[im->cols[i].t],
+						  h[i]);
+			}
+			im->has[im->cols[i].t] = 1;
+		}
+		for (size_t i = 0; i < im->npairs; i++) {
+			struct cn_buf cols;
+
+			if (im->pairs[i].used)
+				continue;
+			cn_buf_init(&cols, 0);
+			list_columns(im, &cols);
+			cn_err_set(err, CN_EUSAGE,
+				   "--map: no column '%s' in %s (columns: %s)",
+				   im->pairs[i].src, im->name, cols.ptr);
+			cn_buf_free(&cols);
+			return -1;
+		}
+	} else {
+		/* JSON: targets are checked now, columns per record */
+		for (size_t i = 0; i < im->npairs; i++) {
+			struct mapping m;
+
+			if (target_parse(im->pairs[i].dst, &m, err) < 0)
+				return -1;
+		}
+	}
+
+	im->key = im->o->key;
+	if (im->key == CN_KEY_AUTO) {
+		if (!h || im->has[T_EMAIL])
+			im->key = CN_KEY_EMAIL;
+		else if (im->has[T_PHONE])
+			im->key = CN_KEY_PHONE;
+		else if (im->has[T_ID])
+			im->key = CN_KEY_ID;
+		else {
+			struct cn_buf cols;
+
+			cn_buf_init(&cols, 0);
+			list_columns(im, &cols);
+			cn_err_set(err, CN_EDATA,
+				   "%s:1: no email, phone or id column to "
+				   "match contacts on (columns: %s); use --map",
+				   im->name, cols.ptr);
+			cn_buf_free(&cols);
+			return -1;
+		}
+	} else if (h) {
+		static const enum target kt[] = {T_AUTO, T_EMAIL, T_PHONE,
+						 T_ID};
+
+		if (!im->has[kt[im->key]]) {
+			struct cn_buf cols;
+
+			cn_buf_init(&cols, 0);
+			list_columns(im, &cols);
+			cn_err_set(err, CN_EDATA,
+				   "%s:1: no column for the key '%s' "
+				   "(columns: %s); use --map",
+				   im->name, keyname[im->key], cols.ptr);
+			cn_buf_free(&cols);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- json */
+
+static int
+json_str(struct cn_buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0;
+
+	if (cn_buf_addc(b, '"') < 0)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[7];
+		size_t el = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (cn_buf_add(b, s + start, i - start) < 0)
+			return -1;
+		esc[0] = '\\';
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			el = 6;
+		}
+		if (cn_buf_add(b, esc, el) < 0)
+			return -1;
+		start = i + 1;
+	}
+	if (cn_buf_add(b, s + start, len - start) < 0)
+		return -1;
+	return cn_buf_addc(b, '"');
+}
+
+/* Adds name to the list's attribute columns if it is new. */
+static void
+note_field(struct import *im, const char *name)
+{
+	struct cn_buf probe;
+
+	cn_buf_init(&probe, 0);
+	json_str(&probe, name, strlen(name));
+	/* the array is small: a substring search of the quoted name */
+	if (!strstr(im->fields.ptr, probe.ptr)) {
+		if (im->fields.len == 0)
+			cn_buf_addc(&im->fields, '[');
+		else
+			im->fields.ptr[--im->fields.len] = '\0'; /* drop ']' */
+		if (im->fields.len > 1)
+			cn_buf_addc(&im->fields, ',');
+		cn_buf_add(&im->fields, probe.ptr, probe.len);
+		cn_buf_addc(&im->fields, ']');
+		im->fields_changed = 1;
+	}
+	cn_buf_free(&probe);
+}
+
+/* ------------------------------------------------------------- rows */
+
+struct row {
+	const char *v[T_NCORE];	/* core values (trimmed), NULL if absent */
+	size_t len[T_NCORE];
+	int present[T_NCORE];	/* the input has this field */
+	char email[330];
+	char phone[24];
+	int nattrs;
+};
+
+static void
+trim(const char **s, size_t *len)
+{
+	while (*len && isspace((unsigned char)**s)) {
+		(*s)++;
+		(*len)--;
+	}
+	while (*len && isspace((unsigned char)(*s)[*len - 1]))
+		(*len)--;
+}
+
+static int
+valid_uuid(const char *s, size_t len)
+{
+	if (len != 36)
+		return 0;
+	for (size_t i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Fills row from rec: core values, normalised, and the attributes as a
+ * JSON object in im->attrs.  Returns 0, or -1 with the reason in
+ * im->reason (the row is rejected).
+ */
+static int
+row_build(struct import *im, const struct cn_record *rec, struct row *r)
+{
+	struct cn_err e;
+
+	memset(r->present, 0, sizeof(r->present));
+	memset(r->v, 0, sizeof(r->v));
+	r->nattrs = 0;
+	cn_buf_reset(&im->attrs);
+	cn_buf_reset(&im->reason);
+	cn_buf_addc(&im->attrs, '{');
+
+	for (size_t i = 0; i < rec->nfields; i++) {
+		const struct cn_field *f = &rec->fields[i];
+		struct mapping m;
+		const char *v = f->value ? f->value : "";
+		size_t len = f->value ? f->len : 0;
+		size_t bad;
+
+		if (im->cols) {
+			m = im->cols[i < im->ncols ? i : 0];
+		} else if (resolve(im, f->name, &m, &e) < 0) {
+			cn_buf_adds(&im->reason, e.msg);
+			return -1;
+		}
+		if (m.t == T_IGNORE)
+			continue;
+		if (len > MAX_VALUE) {
+			cn_buf_addf(&im->reason,
+				    "field '%s' too long (%zu bytes, at most "
+				    "%d)", f->name, len, MAX_VALUE);
+			return -1;
+		}
+		if (!cn_utf8_valid(v, len, &bad)) {
+			cn_buf_addf(&im->reason,
+				    "invalid UTF-8 in field '%s' at byte %zu",
+				    f->name, bad + 1);
+			return -1;
+		}
+		if (m.t != T_ATTR) {
+			if ((f->type == CN_V_RAW) ||
+			    (f->type == CN_V_BOOL && m.t != T_ATTR)) {
+				cn_buf_addf(&im->reason,
+					    "field '%s' must be a string",
+					    f->name);
+				return -1;
+			}
+			trim(&v, &len);
+			r->present[m.t] = 1;
+			r->v[m.t] = len ? v : NULL;
+			r->len[m.t] = len;
+			continue;
+		}
+		/* an attribute */
+		if (reserved(m.attr))
+			continue;
+		if (f->type == CN_V_STR) {
+			trim(&v, &len);
+			if (!len && !im->o->clear_empty)
+				continue;
+		} else if (f->type == CN_V_NULL && !im->o->clear_empty) {
+			continue;
+		}
+		if (im->attrs.len > 1)
+			cn_buf_addc(&im->attrs, ',');
+		json_str(&im->attrs, m.attr, strlen(m.attr));
+		cn_buf_addc(&im->attrs, ':');
+		if (f->type == CN_V_STR && len)
+			json_str(&im->attrs, v, len);
+		else if (f->type == CN_V_STR || f->type == CN_V_NULL)
+			cn_buf_adds(&im->attrs, "null");
+		else
+			cn_buf_add(&im->attrs, v, len);
+		r->nattrs++;
+		if (!im->cols)
+			note_field(im, m.attr);	/* JSON: columns per record */
+	}
+	cn_buf_addc(&im->attrs, '}');
+
+	if (r->v[T_EMAIL]) {
+		char tmp[330];
+
+		if (r->len[T_EMAIL] >= sizeof(tmp)) {
+			cn_buf_adds(&im->reason, "invalid email: too long");
+			return -1;
+		}
+		memcpy(tmp, r->v[T_EMAIL], r->len[T_EMAIL]);
+		tmp[r->len[T_EMAIL]] = '\0';
+		if (cn_email_normalize(tmp, r->email, sizeof(r->email), &e)) {
+			cn_buf_adds(&im->reason, e.msg);
+			return -1;
+		}
+		r->v[T_EMAIL] = r->email;
+		r->len[T_EMAIL] = strlen(r->email);
+	}
+	if (r->v[T_PHONE]) {
+		char tmp[128];
+
+		if (r->len[T_PHONE] >= sizeof(tmp)) {
+			cn_buf_adds(&im->reason, "invalid phone: too long");
+			return -1;
+		}
+		memcpy(tmp, r->v[T_PHONE], r->len[T_PHONE]);
+		tmp[r->len[T_PHONE]] = '\0';
+		if (cn_phone_normalize(im->o->phone, tmp, r->phone,
+				       sizeof(r->phone), &e)) {
+			cn_buf_adds(&im->reason, e.msg);
+			return -1;
+		}
+		r->v[T_PHONE] = r->phone;
+		r->len[T_PHONE] = strlen(r->phone);
+	}
+	if (r->v[T_ID] && !valid_uuid(r->v[T_ID], r->len[T_ID])) {
+		cn_buf_addf(&im->reason, "invalid id '%.*s' (expected a UUID)",
+			    (int)(r->len[T_ID] > 60 ? 60 : r->len[T_ID]),
+			    r->v[T_ID]);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+bind_opt(sqlite3_stmt *s, int i, const char *v, size_t len)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, (int)len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Finds the contact of the row's key.  Returns its id, 0 if none, -1 on
+ * error. */
+static int64_t
+find_contact(struct import *im, const struct row *r, struct cn_err *err)
+{
+	sqlite3_stmt *s;
+	int64_t id = 0;
+	int rc;
+
+	switch (im->key) {
+	case CN_KEY_PHONE:
+		s = im->find_phone;
+		bind_opt(s, 2, r->v[T_PHONE], r->len[T_PHONE]);
+		break;
+	case CN_KEY_ID:
+		s = im->find_id;
+		bind_opt(s, 2, r->v[T_ID], r->len[T_ID]);
+		break;
+	default:
+		s = im->find_email;
+		bind_opt(s, 2, r->v[T_EMAIL], r->len[T_EMAIL]);
+	}
+	sqlite3_bind_int64(s, 1, im->folder_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE)
+		id = cn_sql_fail(err, im->db, cn_store_path(im->st));
+	sqlite3_reset(s);
+	return id;
+}
+
+/* Records that this import saw contact id at line.  Returns 1 if new,
+ * 0 if the import already saw it (*first: its line), -1 on error. */
+static int
+mark_seen(struct import *im, int64_t id, long line, long *first,
+	  struct cn_err *err)
+{
+	int rc;
+
+	sqlite3_bind_int64(im->seen_add, 1, id);
+	sqlite3_bind_int64(im->seen_add, 2, line);
+	rc = sqlite3_step(im->seen_add);
+	sqlite3_reset(im->seen_add);
+	if (rc != SQLITE_DONE)
+		return cn_sql_fail(err, im->db, cn_store_path(im->st));
+	if (sqlite3_changes(im->db) == 1)
+		return 1;
+	sqlite3_bind_int64(im->seen_line, 1, id);
+	*first = sqlite3_step(im->seen_line) == SQLITE_ROW
+			 ? (long)sqlite3_column_int64(im->seen_line, 0)
+			 : 0;
+	sqlite3_reset(im->seen_line);
+	return 0;
+}
+
+static int
+step_done(struct import *im, sqlite3_stmt *s, struct cn_err *err)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return 1;
+	return cn_sql_fail(err, im->db, cn_store_path(im->st));
+}
+
+static int
+is_member(struct import *im, int64_t id)
+{
+	int rc;
+
+	sqlite3_bind_int64(im->is_member, 1, im->list_id);
+	sqlite3_bind_int64(im->is_member, 2, id);
+	rc = sqlite3_step(im->is_member);
+	sqlite3_reset(im->is_member);
+	return rc == SQLITE_ROW;
+}
+
+static int
+add_member(struct import *im, int64_t id, struct cn_err *err)
+{
+	sqlite3_bind_int64(im->add_member, 1, im->list_id);
+	sqlite3_bind_int64(im->add_member, 2, id);
+	sqlite3_bind_int64(im->add_member, 3, im->now);
+	return step_done(im, im->add_member, err) ? -1 : 0;
+}
+
+/* Which field a unique-constraint failure is about, for the message. */
+static void
+constraint_reason(struct import *im, const struct row *r)
+{
+	const char *m = sqlite3_errmsg(im->db);
+
+	if (strstr(m, "contact.email"))
+		cn_buf_addf(&im->reason,
+			    "email '%s' belongs to another contact",
+			    r->v[T_EMAIL] ? r->v[T_EMAIL] : "");
+	else if (strstr(m, "contact.uuid"))
+		cn_buf_addf(&im->reason,
+			    "id '%.*s' belongs to a contact of another folder",
+			    (int)r->len[T_ID], r->v[T_ID] ? r->v[T_ID] : "");
+	else
+		cn_buf_addf(&im->reason, "rejected by the store: %s", m);
+}
+
+/* Updates contact id from the row.  Returns 1 if its data changed, 0 if
+ * not, 2 if the row is rejected (reason set), -1 on error. */
+static int
+update_contact(struct import *im, int64_t id, const struct row *r,
+	       struct cn_err *err)
+{
+	sqlite3_stmt *s = im->upd;
+	int clear = im->o->clear_empty;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, id);
+	for (int t = T_EMAIL, i = 2; t <= T_LAST; t++, i += 2) {
+		int set = r->present[t] && (r->v[t] || clear);
+
+		sqlite3_bind_int(s, i, set);
+		bind_opt(s, i + 1, r->v[t], r->len[t]);
+	}
+	if (r->nattrs)
+		sqlite3_bind_text(s, 10, im->attrs.ptr, (int)im->attrs.len,
+				  SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 10);
+	sqlite3_bind_int64(s, 11, im->now);
+	rc = step_done(im, s, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		constraint_reason(im, r);
+		return 2;
+	}
+	return sqlite3_changes(im->db) > 0;
+}
+
+/* Inserts a new contact.  Returns its id, 0 if rejected, -1 on error. */
+static int64_t
+insert_contact(struct import *im, const struct row *r, struct cn_err *err)
+{
+	sqlite3_stmt *s = im->ins;
+	char uuid[37];
+	int rc;
+
+	if (r->v[T_ID]) {
+		memcpy(uuid, r->v[T_ID], 36);
+		uuid[36] = '\0';
+		for (int i = 0; i < 36; i++)
+			uuid[i] = (char)tolower((unsigned char)uuid[i]);
+	} else {
+		cn_uuid7(uuid);
+	}
+	sqlite3_bind_text(s, 1, uuid, 36, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, im->folder_id);
+	for (int t = T_EMAIL; t <= T_LAST; t++)
+		bind_opt(s, 3 + t - T_EMAIL, r->v[t], r->len[t]);
+	if (r->nattrs)
+		sqlite3_bind_text(s, 7, im->attrs.ptr, (int)im->attrs.len,
+				  SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 7);
+	sqlite3_bind_int64(s, 8, im->now);
+	rc = step_done(im, s, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		constraint_reason(im, r);
+		return 0;
+	}
+	return sqlite3_last_insert_rowid(im->db);
+}
+
+static void
+reject(struct import *im, const struct cn_record *rec)
+{
+	const char *raw;
+	size_t rawlen = 0;
+
+	im->stats->rejected++;
+	if (!im->o->on_reject)
+		return;
+	raw = cn_reader_raw(im->rd, &rawlen);
+	im->o->on_reject(im->o->ctx, rec, raw, rawlen, rec ? rec->line : 0,
+			 im->reason.ptr);
+}
+
+static const char *const key_field[] = {"email", "email", "phone", "id"};
+
+/* Applies one record.  Returns 0 (applied, skipped or rejected) or -1. */
+static int
+apply(struct import *im, const struct cn_record *rec, struct cn_err *err)
+{
+	enum cn_import_mode mode = im->o->mode;
+	static const enum target kt[] = {T_EMAIL, T_EMAIL, T_PHONE, T_ID};
+	struct row r;
+	int64_t id;
+	long first = 0;
+	int seen, member, changed;
+
+	if (row_build(im, rec, &r) < 0) {
+		reject(im, rec);
+		return 0;
+	}
+	if (!r.v[kt[im->key]]) {
+		cn_buf_addf(&im->reason, "no %s (the key to match contacts on)",
+			    key_field[im->key]);
+		reject(im, rec);
+		return 0;
+	}
+	id = find_contact(im, &r, err);
+	if (id < 0)
+		return -1;
+	if (id == 0) {
+		if (mode == CN_MODE_UPDATE) {
+			im->stats->skipped++;
+			return 0;
+		}
+		id = insert_contact(im, &r, err);
+		if (id < 0)
+			return -1;
+		if (id == 0) {
+			reject(im, rec);
+			return 0;
+		}
+		if (mark_seen(im, id, rec->line, &first, err) < 0 ||
+		    add_member(im, id, err) < 0)
+			return -1;
+		im->stats->inserted++;
+		return 0;
+	}
+
+	seen = mark_seen(im, id, rec->line, &first, err);
+	if (seen < 0)
+		return -1;
+	if (seen == 0) {
+		cn_buf_addf(&im->reason, "duplicate %s '%.*s' (first on line "
+			    "%ld)", key_field[im->key],
+			    (int)r.len[kt[im->key]], r.v[kt[im->key]], first);
+		reject(im, rec);
+		return 0;
+	}
+	member = is_member(im, id);
+	if (mode == CN_MODE_ADD) {
+		if (member) {
+			im->stats->skipped++;
+			return 0;
+		}
+		if (add_member(im, id, err) < 0)
+			return -1;
+		im->stats->inserted++;
+		return 0;
+	}
+	if (mode == CN_MODE_UPDATE && !member) {
+		im->stats->skipped++;
+		return 0;
+	}
+	changed = update_contact(im, id, &r, err);
+	if (changed < 0)
+		return -1;
+	if (changed == 2) {
+		reject(im, rec);
+		return 0;
+	}
+	if (!member) {
+		if (add_member(im, id, err) < 0)
+			return -1;
+		im->stats->inserted++;
+	} else if (changed) {
+		im->stats->updated++;
+	} else {
+		im->stats->unchanged++;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ setup */
+
+static int
+prep(struct import *im, sqlite3_stmt **s, const char *sql, struct cn_err *err)
+{
+	if (sqlite3_prepare_v3(im->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
+			       NULL) != SQLITE_OK)
+		return cn_sql_fail(err, im->db, cn_store_path(im->st));
+	return 0;
+}
+
+static int
+prepare_all(struct import *im, struct cn_err *err)
+{
+	if (prep(im, &im->find_email,
+		 "SELECT id FROM contact WHERE folder_id = ?1 AND email = ?2",
+		 err) ||
+	    prep(im, &im->find_phone,
+		 "SELECT id FROM contact WHERE folder_id = ?1 AND phone = ?2 "
+		 "ORDER BY id LIMIT 1", err) ||
+	    prep(im, &im->find_id,
+		 "SELECT id FROM contact WHERE folder_id = ?1 AND uuid = "
+		 "lower(?2)", err) ||
+	    prep(im, &im->seen_add,
+		 "INSERT INTO temp.cn_seen(contact_id, line) VALUES(?1, ?2) "
+		 "ON CONFLICT DO NOTHING", err) ||
+	    prep(im, &im->seen_line,
+		 "SELECT line FROM temp.cn_seen WHERE contact_id = ?1", err) ||
+	    prep(im, &im->is_member,
+		 "SELECT 1 FROM member WHERE list_id = ?1 AND contact_id = ?2",
+		 err) ||
+	    prep(im, &im->add_member,
+		 "INSERT INTO member(list_id, contact_id, added_at) "
+		 "VALUES(?1, ?2, ?3)", err) ||
+	    prep(im, &im->ins,
+		 im->o->clear_empty
+			 ? "INSERT INTO contact(uuid, folder_id, email, phone, "
+			   "first_name, last_name, attrs, created_at, "
+			   "updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, "
+			   "nullif(json_patch('{}', ?7), '{}'), ?8, ?8)"
+			 : "INSERT INTO contact(uuid, folder_id, email, phone, "
+			   "first_name, last_name, attrs, created_at, "
+			   "updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+			   "?8)",
+		 err) ||
+	    prep(im, &im->upd,
+		 "UPDATE contact SET"
+		 " email = CASE WHEN ?2 THEN ?3 ELSE email END,"
+		 " phone = CASE WHEN ?4 THEN ?5 ELSE phone END,"
+		 " first_name = CASE WHEN ?6 THEN ?7 ELSE first_name END,"
+		 " last_name = CASE WHEN ?8 THEN ?9 ELSE last_name END,"
+		 " attrs = CASE WHEN ?10 IS NULL THEN attrs ELSE"
+		 "   nullif(json_patch(coalesce(attrs, '{}'), ?10), '{}') END,"
+		 " updated_at = ?11 "
+		 "WHERE id = ?1 AND ("
+		 " (?2 AND email IS NOT ?3) OR (?4 AND phone IS NOT ?5) OR"
+		 " (?6 AND first_name IS NOT ?7) OR"
+		 " (?8 AND last_name IS NOT ?9) OR"
+		 " (?10 IS NOT NULL AND attrs IS NOT"
+		 "   nullif(json_patch(coalesce(attrs, '{}'), ?10), '{}')))",
+		 err))
+		return -1;
+	return 0;
+}
+
+static void
+finalize_all(struct import *im)
+{
+	sqlite3_stmt **all[] = {&im->find_email, &im->find_phone, &im->find_id,
+				&im->seen_add,	 &im->seen_line,  &im->is_member,
+				&im->add_member, &im->ins,	  &im->upd};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		sqlite3_finalize(*all[i]);
+		*all[i] = NULL;
+	}
+}
+
+/* Finds or creates the list; loads its attribute columns. */
+static int
+open_list(struct import *im, struct cn_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (prep(im, &s, "SELECT id, fields FROM list WHERE folder_id = ?1 "
+			 "AND name = ?2", err))
+		return -1;
+	sqlite3_bind_int64(s, 1, im->folder_id);
+	sqlite3_bind_text(s, 2, im->o->list, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		im->list_id = sqlite3_column_int64(s, 0);
+		if (sqlite3_column_type(s, 1) == SQLITE_TEXT)
+			cn_buf_adds(&im->fields,
+				    (const char *)sqlite3_column_text(s, 1));
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return cn_sql_fail(err, im->db, cn_store_path(im->st));
+	if (im->list_id)
+		return 0;
+	if (im->o->mode == CN_MODE_UPDATE)
+		return cn_err_set(err, CN_ENOINPUT,
+				  "no list '%s' in folder '%s' (mode update "
+				  "changes existing members only)",
+				  im->o->list, im->o->folder);
+	if (prep(im, &s, "INSERT INTO list(uuid, folder_id, name, created_by, "
+			 "updated_by, created_at, updated_at) "
+			 "VALUES(?1, ?2, ?3, ?4, ?4, ?5, ?5)", err))
+		return -1;
+	{
+		char uuid[37];
+
+		cn_uuid7(uuid);
+		sqlite3_bind_text(s, 1, uuid, -1, SQLITE_TRANSIENT);
+	}
+	sqlite3_bind_int64(s, 2, im->folder_id);
+	sqlite3_bind_text(s, 3, im->o->list, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, im->user_id);
+	sqlite3_bind_int64(s, 5, im->now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return cn_sql_fail(err, im->db, cn_store_path(im->st));
+	im->list_id = sqlite3_last_insert_rowid(im->db);
+	im->list_created = 1;
+	return 0;
+}
+
+/* Replace mode: removes the members this import did not see, and the
+ * contacts that belong to no list any more. */
+static int
+remove_unseen(struct import *im, struct cn_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (cn_sql_exec(im->db,
+			"CREATE TEMP TABLE IF NOT EXISTS cn_gone("
+			"contact_id INTEGER PRIMARY KEY);"
+			"DELETE FROM temp.cn_gone;", err))
+		return -1;
+	if (prep(im, &s, "INSERT INTO temp.cn_gone SELECT contact_id FROM "
+			 "member WHERE list_id = ?1 AND contact_id NOT IN "
+			 "(SELECT contact_id FROM temp.cn_seen)", err))
+		return -1;
+	sqlite3_bind_int64(s, 1, im->list_id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return cn_sql_fail(err, im->db, cn_store_path(im->st));
+	if (prep(im, &s, "DELETE FROM member WHERE list_id = ?1 AND "
+			 "contact_id IN (SELECT contact_id FROM temp.cn_gone)",
+		 err))
+		return -1;
+	sqlite3_bind_int64(s, 1, im->list_id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return cn_sql_fail(err, im->db, cn_store_path(im->st));
+	im->stats->removed = (uint64_t)sqlite3_changes(im->db);
+	return cn_sql_exec(im->db,
+			   "DELETE FROM contact WHERE id IN (SELECT contact_id "
+			   "FROM temp.cn_gone) AND NOT EXISTS (SELECT 1 FROM "
+			   "member WHERE member.contact_id = contact.id)",
+			   err);
+}
+
+static int
+touch_list(struct import *im, struct cn_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (prep(im, &s, "UPDATE list SET updated_at = ?2, updated_by = ?3, "
+			 "fields = coalesce(?4, fields) WHERE id = ?1", err))
+		return -1;
+	sqlite3_bind_int64(s, 1, im->list_id);
+	sqlite3_bind_int64(s, 2, im->now);
+	sqlite3_bind_int64(s, 3, im->user_id);
+	if (im->fields_changed)
+		sqlite3_bind_text(s, 4, im->fields.ptr, (int)im->fields.len,
+				  SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 4);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0
+				 : cn_sql_fail(err, im->db,
+					       cn_store_path(im->st));
+}
+
+int
+cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
+		   const struct cn_import_opts *o,
+		   struct cn_import_stats *stats, struct cn_err *err)
+{
+	struct import im;
+	struct cn_record *rec;
+	int rc = -1, in_tx = 0;
+	struct cn_err rowerr;
+
+	memset(stats, 0, sizeof(*stats));
+	memset(&im, 0, sizeof(im));
+	im.st = st;
+	im.db = cn_store_db(st);
+	im.rd = rd;
+	im.o = o;
+	im.stats = stats;
+	im.name = "<input>";
+	im.now = cn_now();
+	cn_buf_init(&im.attrs, 0);
+	cn_buf_init(&im.fields, 0);
+	cn_buf_init(&im.reason, 0);
+
+	if (!o->list || !*o->list) {
+		cn_err_set(err, CN_EUSAGE, "no list named (use --list)");
+		goto out;
+	}
+	if (o->map && map_parse(&im, o->map, err) < 0)
+		goto out;
+	if (map_header(&im, err) < 0)
+		goto out;
+	if (cn_sql_exec(im.db, "BEGIN IMMEDIATE", err) < 0)
+		goto out;
+	in_tx = 1;
+	if (cn_sql_exec(im.db,
+			"CREATE TEMP TABLE IF NOT EXISTS cn_seen("
+			"contact_id INTEGER PRIMARY KEY, line INTEGER);"
+			"DELETE FROM temp.cn_seen;", err) < 0)
+		goto out;
+	im.folder_id = cn_folder_id(st, o->folder, 1, err);
+	if (!im.folder_id)
+		goto out;
+	im.user_id = cn_user_id(st, o->user, err);
+	if (!im.user_id)
+		goto out;
+	if (open_list(&im, err) < 0 || prepare_all(&im, err) < 0)
+		goto out;
+	for (size_t i = 0; i < im.ncols; i++)	/* CSV: columns from the header */
+		if (im.cols[i].t == T_ATTR && !reserved(im.cols[i].attr))
+			note_field(&im, im.cols[i].attr);
+
+	for (;;) {
+		int r = cn_reader_next(rd, &rec, &rowerr);
+
+		if (r == 0)
+			break;
+		if (r == -1) {
+			*err = rowerr;
+			goto out;
+		}
+		stats->rows++;
+		if (r == -2) {
+			/* a malformed row: its own error is the reason */
+			const char *m = strstr(rowerr.msg, ": ");
+			const char *colon = m ? strstr(m + 2, ": ") : NULL;
+
+			cn_buf_reset(&im.reason);
+			cn_buf_adds(&im.reason, colon ? colon + 2 : rowerr.msg);
+			reject(&im, rec);
+			continue;
+		}
+		if (apply(&im, rec, err) < 0)
+			goto out;
+		if (o->on_progress && (stats->rows & 8191) == 0)
+			o->on_progress(o->ctx, cn_reader_offset(rd),
+				       stats->rows);
+	}
+	if (o->mode == CN_MODE_REPLACE && stats->rejected == 0 &&
+	    remove_unseen(&im, err) < 0)
+		goto out;
+	if (touch_list(&im, err) < 0)
+		goto out;
+	if (o->dry_run || (stats->rejected && (o->atomic ||
+					       o->mode == CN_MODE_REPLACE))) {
+		finalize_all(&im);
+		cn_sql_exec(im.db, "ROLLBACK", NULL);
+		in_tx = 0;
+		if (!o->dry_run) {
+			/* nothing was applied: say so in the counts */
+			stats->inserted = stats->updated = 0;
+			stats->unchanged = stats->removed = 0;
+		}
+	} else {
+		finalize_all(&im);
+		if (cn_sql_exec(im.db, "COMMIT", err) < 0)
+			goto out;
+		in_tx = 0;
+		stats->committed = 1;
+	}
+	rc = 0;
+out:
+	finalize_all(&im);
+	if (in_tx)
+		sqlite3_exec(im.db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc < 0)
+		stats->committed = 0;
+	free(im.cols);
+	free(im.mapbuf);
+	cn_buf_free(&im.attrs);
+	cn_buf_free(&im.fields);
+	cn_buf_free(&im.reason);
+	return rc;
+}
+
+/* ----------------------------------------------------------- export */
+
+/* Looks up a list; returns its id (0 + CN_ENOINPUT if none, -1 on error)
+ * and, if fields is not NULL, its attribute columns. */
+static int64_t
+list_lookup(sqlite3 *db, const char *folder, const char *list,
+	    struct cn_buf *fields, struct cn_err *err)
+{
+	sqlite3_stmt *s;
+	int64_t id = 0;
+	int rc;
+
+	if (sqlite3_prepare_v2(db,
+			       "SELECT l.id, l.fields FROM list l JOIN folder f"
+			       " ON f.id = l.folder_id WHERE f.name = ?1 AND "
+			       "l.name = ?2", -1, &s, NULL))
+		return cn_sql_fail(err, db, "store");
+	sqlite3_bind_text(s, 1, folder, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, list, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(s, 0);
+		if (fields && sqlite3_column_type(s, 1) == SQLITE_TEXT)
+			cn_buf_adds(fields,
+				    (const char *)sqlite3_column_text(s, 1));
+	} else if (rc == SQLITE_DONE) {
+		cn_err_set(err, CN_ENOINPUT, "no list '%s' in folder '%s'",
+			   list, folder);
+	} else {
+		id = cn_sql_fail(err, db, "store");
+	}
+	sqlite3_finalize(s);
+	return id;
+}
+
+/* Adds one attribute value (a cJSON item) to rec under name. */
+static int
+add_json_value(struct cn_record *rec, const char *name, const cJSON *it)
+{
+	if (!it || cJSON_IsNull(it))
+		return cn_record_add(rec, name, NULL, 0, CN_V_NULL);
+	if (cJSON_IsString(it))
+		return cn_record_add(rec, name, it->valuestring,
+				     strlen(it->valuestring), CN_V_STR);
+	if (cJSON_IsBool(it))
+		return cn_record_add(rec, name, cJSON_IsTrue(it) ? "true"
+								 : "false",
+				     cJSON_IsTrue(it) ? 4 : 5, CN_V_BOOL);
+	{
+		char *txt = cJSON_PrintUnformatted(it);
+		int r;
+
+		if (!txt)
+			return -1;
+		r = cn_record_add(rec, name, txt, strlen(txt),
+				  cJSON_IsNumber(it) ? CN_V_NUM : CN_V_RAW);
+		cJSON_free(txt);
+		return r;
+	}
+}
+
+int64_t
+cn_contacts_export(struct cn_store *st, const char *folder, const char *list,
+		   FILE *out, enum cn_format fmt, const struct cn_csv_opts *csv,
+		   struct cn_err *err)
+{
+	static const char *const fixed[] = {"id", "email", "phone",
+					    "first_name", "last_name"};
+	sqlite3 *db = cn_store_db(st);
+	struct cn_buf fields;
+	const char **cols = NULL;
+	size_t ncols = 5, nattr = 0;
+	cJSON *fa = NULL;
+	struct cn_writer *w = NULL;
+	struct cn_record rec;
+	sqlite3_stmt *s = NULL;
+	int64_t id, n = -1;
+	int flat = fmt == CN_FMT_CSV || fmt == CN_FMT_TABLE;
+	int rc;
+
+	cn_buf_init(&fields, 0);
+	cn_record_init(&rec);
+	id = list_lookup(db, folder, list, &fields, err);
+	if (id <= 0)
+		goto out;
+	if (fields.len) {
+		fa = cJSON_Parse(fields.ptr);
+		nattr = (size_t)cJSON_GetArraySize(fa);
+	}
+	cols = calloc(5 + nattr, sizeof(*cols));
+	if (!cols) {
+		cn_err_set(err, CN_EINTERNAL, "out of memory");
+		goto out;
+	}
+	memcpy(cols, fixed, sizeof(fixed));
+	for (size_t i = 0; i < nattr; i++) {
+		const cJSON *it = cJSON_GetArrayItem(fa, (int)i);
+
+		if (cJSON_IsString(it))
+			cols[ncols++] = it->valuestring;
+	}
+	w = cn_writer_open(out, fmt, cols, ncols, csv, err);
+	if (!w)
+		goto out;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT c.uuid, c.email, c.phone, c.first_name, "
+			       "c.last_name, c.attrs FROM member m JOIN contact"
+			       " c ON c.id = m.contact_id WHERE m.list_id = ?1"
+			       " ORDER BY m.contact_id", -1, &s, NULL)) {
+		cn_sql_fail(err, db, "store");
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		cJSON *attrs = NULL;
+
+		cn_record_reset(&rec);
+		for (int i = 0; i < 5; i++) {
+			const char *v = (const char *)sqlite3_column_text(s, i);
+
+			cn_record_add(&rec, fixed[i], v,
+				      v ? (size_t)sqlite3_column_bytes(s, i) : 0,
+				      v ? CN_V_STR : CN_V_NULL);
+		}
+		if (sqlite3_column_type(s, 5) == SQLITE_TEXT)
+			attrs = cJSON_ParseWithLength(
+				(const char *)sqlite3_column_text(s, 5),
+				(size_t)sqlite3_column_bytes(s, 5));
+		if (flat) {
+			for (size_t i = 5; i < ncols; i++)
+				add_json_value(&rec, cols[i],
+					       cJSON_GetObjectItemCaseSensitive(
+						       attrs, cols[i]));
+		} else if (attrs) {
+			for (const cJSON *it = attrs->child; it; it = it->next)
+				add_json_value(&rec, it->string, it);
+		}
+		rc = cn_writer_put(w, &rec, err);
+		cJSON_Delete(attrs);
+		if (rc < 0) {
+			n = -1;
+			goto out;
+		}
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		n = cn_sql_fail(err, db, "store");
+		goto out;
+	}
+out:
+	sqlite3_finalize(s);
+	if (w && cn_writer_close(w, n >= 0 ? err : NULL) < 0)
+		n = -1;
+	cn_record_free(&rec);
+	cJSON_Delete(fa);
+	free(cols);
+	cn_buf_free(&fields);
+	return n;
+}
+
+/* ------------------------------------------------------------ lists */
+
+int
+cn_lists_each(struct cn_store *st, const char *folder, cn_list_fn fn,
+	      void *ctx, struct cn_err *err)
+{
+	sqlite3 *db = cn_store_db(st);
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(db,
+			       "SELECT l.id, f.name, l.name, (SELECT count(*) "
+			       "FROM member m WHERE m.list_id = l.id), "
+			       "l.backup, l.created_at, l.updated_at FROM list "
+			       "l JOIN folder f ON f.id = l.folder_id WHERE "
+			       "?1 IS NULL OR f.name = ?1 ORDER BY f.name, "
+			       "l.name", -1, &s, NULL))
+		return cn_sql_fail(err, db, "store");
+	if (folder)
+		sqlite3_bind_text(s, 1, folder, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct cn_list_info li;
+
+		memset(&li, 0, sizeof(li));
+		li.id = sqlite3_column_int64(s, 0);
+		snprintf(li.folder, sizeof(li.folder), "%s",
+			 (const char *)sqlite3_column_text(s, 1));
+		snprintf(li.name, sizeof(li.name), "%s",
+			 (const char *)sqlite3_column_text(s, 2));
+		li.members = sqlite3_column_int64(s, 3);
+		li.backup = sqlite3_column_int(s, 4);
+		li.created_at = sqlite3_column_int64(s, 5);
+		li.updated_at = sqlite3_column_int64(s, 6);
+		if (fn(ctx, &li)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return cn_sql_fail(err, db, "store");
+	return 0;
+}
+
+static int
+exec_count(sqlite3 *db, const char *sql, int64_t id, int64_t *out,
+	   struct cn_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL))
+		return cn_sql_fail(err, db, "store");
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && out)
+		*out = sqlite3_column_int64(s, 0);
+	else if (rc == SQLITE_DONE && out)
+		*out = sqlite3_changes(db);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return cn_sql_fail(err, db, "store");
+	return 0;
+}
+
+int
+cn_list_delete(struct cn_store *st, const char *folder, const char *list,
+	       int dry_run, int64_t *members, int64_t *contacts,
+	       struct cn_err *err)
+{
+	sqlite3 *db = cn_store_db(st);
+	int64_t id, nm = 0, nc = 0;
+
+	if (cn_sql_exec(db, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	id = list_lookup(db, folder, list, NULL, err);
+	if (id <= 0)
+		goto fail;
+	if (exec_count(db, "SELECT count(*) FROM member WHERE list_id = ?1",
+		       id, &nm, err) ||
+	    exec_count(db, "SELECT count(*) FROM member m WHERE m.list_id = ?1"
+			   " AND NOT EXISTS (SELECT 1 FROM member o WHERE "
+			   "o.contact_id = m.contact_id AND o.list_id <> ?1)",
+		       id, &nc, err))
+		goto fail;
+	if (!dry_run) {
+		if (cn_sql_exec(db,
+				"CREATE TEMP TABLE IF NOT EXISTS cn_gone("
+				"contact_id INTEGER PRIMARY KEY);"
+				"DELETE FROM temp.cn_gone;", err) ||
+		    exec_count(db, "INSERT INTO temp.cn_gone SELECT contact_id"
+				   " FROM member WHERE list_id = ?1", id, NULL,
+			       err) ||
+		    exec_count(db, "DELETE FROM list WHERE id = ?1", id, NULL,
+			       err) ||
+		    cn_sql_exec(db, "DELETE FROM contact WHERE id IN (SELECT "
+				    "contact_id FROM temp.cn_gone) AND NOT "
+				    "EXISTS (SELECT 1 FROM member WHERE "
+				    "member.contact_id = contact.id)", err) ||
+		    cn_sql_exec(db, "COMMIT", err))
+			goto fail;
+	} else {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	if (members)
+		*members = nm;
+	if (contacts)
+		*contacts = nc;
+	return 0;
+fail:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}

@@ -1,0 +1,24 @@
+/*
+ * internal.h - helpers shared by the files of libcarnet; not installed.
+ */
+#ifndef CARNET_INTERNAL_H
+#define CARNET_INTERNAL_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "carnet.h"
+
+/* Fills err from the connection's last error ("what: message"), with a
+ * code from the SQLite result (busy → CN_ETEMP, I/O → CN_ECANTCREAT,
+ * corrupt → CN_EDATA, else CN_EINTERNAL).  Returns -1. */
+int cn_sql_fail(struct cn_err *err, sqlite3 *db, const char *what);
+/* Runs SQL without results.  Returns 0, or -1 with err. */
+int cn_sql_exec(sqlite3 *db, const char *sql, struct cn_err *err);
+/* The current time in Unix seconds ($CARNET_NOW overrides, for tests). */
+int64_t cn_now(void);
+/* The path the store was opened with. */
+const char *cn_store_path(struct cn_store *st);
+
+#endif
