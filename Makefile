@@ -65,7 +65,9 @@ $(B)/tests/%.t: tests/unit/%.c tests/unit/tap.h $(B)/libcarnet.a
 
 $(B)/carnet.pc: Makefile
 	@mkdir -p $(dir $@)
-	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	printf '%s\n' 'prefix=$(PREFIX)' \
+	  'libdir=$(patsubst $(PREFIX)%,$${prefix}%,$(LIBDIR))' \
+	  'includedir=$(patsubst $(PREFIX)%,$${prefix}%,$(INCDIR))' '' \
 	  'Name: libcarnet' \
 	  'Description: contact lists, backups, sync and SMS campaigns' \
 	  'Version: $(VERSION)' \

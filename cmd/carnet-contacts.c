@@ -93,7 +93,15 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-#define SHORT_OPTS "+" CLI_COMMON_SHORT "l:m:k:nd:f"
+#define SHORT_OPTS CLI_COMMON_SHORT "l:m:k:nd:f"
+
+static int
+stop(struct cli *c, int status)
+{
+	c->stop = 1;
+	c->status = status;
+	return -1;
+}
 
 struct opts {
 	const char *list;
@@ -107,19 +115,23 @@ struct opts {
 	int dry_run, atomic, clear_empty, force;
 };
 
-/* Parses options from argv[optind...] (getopt_long state continues). */
+/*
+ * Parses options from argv[optind...] with getopt_long.  Returns 0, or -1
+ * when the program must stop with c->status (--help, a usage error).
+ */
 static int
-parse(struct cli *c, struct opts *o, int argc, char **argv)
+parse(struct cli *c, struct opts *o, int argc, char **argv,
+      const char *optstring)
 {
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, SHORT_OPTS, options, NULL)) !=
+	while ((opt = getopt_long(argc, argv, optstring, options, NULL)) !=
 	       -1) {
-		if ((r = cli_common(c, opt, optarg, usage)))
-			if (r >= 1000)
-				return r - 1000;
-		if (r)
+		if ((r = cli_common(c, opt, optarg, usage))) {
+			if (c->stop)
+				return -1;
 			continue;
+		}
 		switch (opt) {
 		case OPT_LIST: o->list = optarg; break;
 		case OPT_MAP: o->map = optarg; break;
@@ -131,22 +143,25 @@ parse(struct cli *c, struct opts *o, int argc, char **argv)
 		case OPT_FORCE: o->force = 1; break;
 		case OPT_MODE:
 			if (cn_import_mode_parse(optarg, &o->mode) < 0)
-				return cli_usage_error(c, "unknown mode '%s' "
+				return stop(c, cli_usage_error(
+						       c, "unknown mode '%s' "
 						       "(add, update, upsert, "
-						       "replace)", optarg);
+						       "replace)", optarg));
 			break;
 		case OPT_KEY:
 			if (cn_key_parse(optarg, &o->key) < 0)
-				return cli_usage_error(c, "unknown key '%s' "
+				return stop(c, cli_usage_error(
+						       c, "unknown key '%s' "
 						       "(email, phone, id)",
-						       optarg);
+						       optarg));
 			break;
 		case OPT_INFMT:
 			if (cn_format_parse(optarg, &o->infmt) < 0 ||
 			    o->infmt == CN_FMT_TABLE)
-				return cli_usage_error(c, "unknown input format"
+				return stop(c, cli_usage_error(
+						       c, "unknown input format"
 						       " '%s' (csv, json, "
-						       "auto)", optarg);
+						       "auto)", optarg));
 			if (o->infmt == CN_FMT_NDJSON)
 				o->infmt = CN_FMT_JSON;
 			break;
@@ -158,12 +173,13 @@ parse(struct cli *c, struct opts *o, int argc, char **argv)
 				 optarg[0] != '\n' && optarg[0] != '\r')
 				o->delim = optarg[0];
 			else
-				return cli_usage_error(c, "bad delimiter '%s' "
+				return stop(c, cli_usage_error(
+						       c, "bad delimiter '%s' "
 						       "(one character, or "
-						       "'tab')", optarg);
+						       "'tab')", optarg));
 			break;
 		default:
-			return cli_usage_error(c, "unexpected option");
+			return stop(c, cli_usage_error(c, "unexpected option"));
 		}
 	}
 	return 0;
@@ -261,10 +277,8 @@ print_stats(struct cli *c, const struct opts *o,
 			      s->removed};
 	enum cn_format f = cli_format(c, CN_FMT_AUTO);
 	struct cn_record r;
-	struct cn_writer *w;
-	struct cn_err err;
 	char num[7][24];
-	int rc = 0;
+	int rc;
 
 	if (f == CN_FMT_AUTO) {
 		printf("%s%s: %llu rows: %llu inserted, %llu updated, "
@@ -294,11 +308,7 @@ print_stats(struct cli *c, const struct opts *o,
 		      o->dry_run ? 4 : 5, CN_V_BOOL);
 	cn_record_add(&r, "committed", s->committed ? "true" : "false",
 		      s->committed ? 4 : 5, CN_V_BOOL);
-	w = cn_writer_open(stdout, f == CN_FMT_JSON ? CN_FMT_NDJSON : f, NULL,
-			   0, NULL, &err);
-	if (!w || cn_writer_put(w, &r, &err) < 0 ||
-	    cn_writer_close(w, &err) < 0)
-		rc = cli_fail(c, &err);
+	rc = cli_put_record(c, f, &r);
 	cn_record_free(&r);
 	return rc;
 }
@@ -527,16 +537,29 @@ cmd_rm(struct cli *c, struct opts *o)
 		return cli_fail(c, &err);
 	}
 	f = cli_format(c, CN_FMT_AUTO);
-	if (f == CN_FMT_JSON || f == CN_FMT_NDJSON)
-		printf("{\"folder\":\"%s\",\"list\":\"%s\",\"members\":%lld,"
-		       "\"contacts_deleted\":%lld,\"dry_run\":%s}\n",
-		       cli_folder(c), o->list, (long long)members,
-		       (long long)contacts, o->dry_run ? "true" : "false");
-	else
-		printf("%s list '%s' (folder '%s'): %lld members, %lld "
-		       "contacts deleted\n",
-		       o->dry_run ? "would remove" : "removed", o->list,
-		       cli_folder(c), (long long)members, (long long)contacts);
+	if (f != CN_FMT_AUTO) {
+		struct cn_record r;
+		char nm[24], nc[24];
+		int n1 = snprintf(nm, sizeof(nm), "%lld", (long long)members);
+		int n2 = snprintf(nc, sizeof(nc), "%lld", (long long)contacts);
+
+		cn_record_init(&r);
+		cn_record_add(&r, "folder", cli_folder(c),
+			      strlen(cli_folder(c)), CN_V_STR);
+		cn_record_add(&r, "list", o->list, strlen(o->list), CN_V_STR);
+		cn_record_add(&r, "members", nm, (size_t)n1, CN_V_NUM);
+		cn_record_add(&r, "contacts_deleted", nc, (size_t)n2,
+			      CN_V_NUM);
+		cn_record_add(&r, "dry_run", o->dry_run ? "true" : "false",
+			      o->dry_run ? 4 : 5, CN_V_BOOL);
+		status = cli_put_record(c, f, &r);
+		cn_record_free(&r);
+		return status;
+	}
+	printf("%s list '%s' (folder '%s'): %lld members, %lld contacts "
+	       "deleted\n",
+	       o->dry_run ? "would remove" : "removed", o->list,
+	       cli_folder(c), (long long)members, (long long)contacts);
 	return 0;
 }
 
@@ -546,26 +569,31 @@ main(int argc, char **argv)
 	struct cli c;
 	struct opts o;
 	const char *sub;
-	int status;
+	char **args;
+	int status, n;
 
 	cli_init(&c, "carnet-contacts");
 	memset(&o, 0, sizeof(o));
 	o.mode = CN_MODE_UPSERT;
-	if ((status = parse(&c, &o, argc, argv)) || optind >= argc) {
-		if (!status && optind >= argc)
-			status = cli_usage_error(&c, "no command (import, export,"
-						 " ls, rm)");
-		return status;
-	}
-	sub = argv[optind++];
-	/* options may also follow the subcommand */
-	if ((status = parse(&c, &o, argc, argv)))
-		return status;
+	/* options before the command: stop at the first operand */
+	if (parse(&c, &o, argc, argv, "+" SHORT_OPTS) < 0)
+		return cli_finish(&c, c.status);
+	if (optind >= argc)
+		return cli_usage_error(&c, "no command (import, export, ls, "
+				       "rm)");
+	sub = argv[optind];
+	/* options after it, in any order with the operands */
+	n = argc - optind;
+	args = argv + optind;
+	args[0] = argv[0];	/* getopt's messages name the program */
+	optind = 0;
+	if (parse(&c, &o, n, args, SHORT_OPTS) < 0)
+		return cli_finish(&c, c.status);
 	if (strcmp(sub, "import") == 0)
-		status = cmd_import(&c, &o, argc, argv);
-	else if (optind < argc)
+		status = cmd_import(&c, &o, n, args);
+	else if (optind < n)
 		status = cli_usage_error(&c, "%s: unexpected argument '%s'",
-					 sub, argv[optind]);
+					 sub, args[optind]);
 	else if (strcmp(sub, "export") == 0)
 		status = cmd_export(&c, &o);
 	else if (strcmp(sub, "ls") == 0)

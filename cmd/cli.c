@@ -48,19 +48,29 @@ cli_common(struct cli *c, int opt, const char *arg, void (*usage)(FILE *fp))
 	case OPT_VERBOSE: c->verbose++; return 1;
 	case OPT_FORMAT:
 		if (cn_format_parse(arg, &c->format) < 0 ||
-		    c->format == CN_FMT_AUTO)
-			return 1000 + cli_usage_error(c, "unknown format '%s' "
-						      "(csv, json, ndjson, "
-						      "table)", arg);
+		    c->format == CN_FMT_AUTO) {
+			c->status = cli_usage_error(c, "unknown format '%s' "
+						    "(csv, json, ndjson, "
+						    "table)", arg);
+			c->stop = 1;
+		}
 		return 1;
 	case OPT_HELP:
 		usage(stdout);
-		return 1000 + cli_finish(c, 0);
+		c->stop = 1;
+		return 1;
 	case OPT_VERSION:
 		printf("%s %s\n", c->prog, CN_VERSION);
-		return 1000 + cli_finish(c, 0);
+		c->stop = 1;
+		return 1;
 	case '?':
-		return 1000 + EX_USAGE;	/* getopt already said why */
+	case ':':
+		/* getopt already said why */
+		fprintf(stderr, "Try '%s --help' for more information.\n",
+			c->prog);
+		c->status = EX_USAGE;
+		c->stop = 1;
+		return 1;
 	}
 	return 0;
 }
@@ -195,6 +205,20 @@ cli_finish(struct cli *c, int status)
 			status = EX_CANTCREAT;
 	}
 	return status;
+}
+
+int
+cli_put_record(struct cli *c, enum cn_format f, const struct cn_record *r)
+{
+	struct cn_writer *w;
+	struct cn_err err;
+
+	w = cn_writer_open(stdout, f == CN_FMT_JSON ? CN_FMT_NDJSON : f, NULL,
+			   0, NULL, &err);
+	if (!w || cn_writer_put(w, r, &err) < 0 ||
+	    cn_writer_close(w, &err) < 0)
+		return cli_fail(c, &err);
+	return 0;
 }
 
 /* ----------------------------------------------------------- progress */

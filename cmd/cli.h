@@ -48,6 +48,8 @@ struct cli {
 	struct cn_config cfg;
 	int cfg_loaded;
 	struct cn_store *st;
+	int stop;	/* --help, --version or a bad option: exit now */
+	int status;	/* with stop: the exit status */
 };
 
 /* One row of the table of tools (the dispatcher's "carnet help"). */
@@ -59,9 +61,9 @@ struct cli_tool {
 extern const struct cli_tool cli_tools[];
 
 void cli_init(struct cli *c, const char *prog);
-/* Handles a common option; returns 1 if opt was one, 0 if not, or an
- * exit status + 1000 when the program should stop (--help, --version,
- * bad --format). usage() prints the tool's help to fp. */
+/* Handles a common option; returns 1 if opt was one, 0 if not.  When the
+ * program should stop (--help, --version, a bad option or --format), sets
+ * c->stop and c->status.  usage() prints the tool's help to fp. */
 int cli_common(struct cli *c, int opt, const char *arg,
 	       void (*usage)(FILE *fp));
 /* Loads the configuration (once) and opens the store.  Returns 0, or
@@ -73,6 +75,10 @@ const char *cli_user(struct cli *c);
 /* The output format: --format, else def (TABLE becomes CSV off a tty). */
 enum cn_format cli_format(struct cli *c, enum cn_format def);
 void cli_close(struct cli *c);
+
+/* Writes one record on stdout in format f (JSON becomes one NDJSON line).
+ * Returns 0 or the exit status of a write error (printed). */
+int cli_put_record(struct cli *c, enum cn_format f, const struct cn_record *r);
 
 /* Prints "prog: message" on stderr. */
 void cli_warn(struct cli *c, const char *fmt, ...)

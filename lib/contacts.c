@@ -567,13 +567,14 @@ bind_opt(sqlite3_stmt *s, int i, const char *v, size_t len)
 /* Finds the contact of the row's key.  Returns its id, 0 if none, -1 on
  * error. */
 static int64_t
-find_contact(struct import *im, const struct row *r, struct cn_err *err)
+find_contact(struct import *im, enum cn_key key, const struct row *r,
+	     struct cn_err *err)
 {
 	sqlite3_stmt *s;
 	int64_t id = 0;
 	int rc;
 
-	switch (im->key) {
+	switch (key) {
 	case CN_KEY_PHONE:
 		s = im->find_phone;
 		bind_opt(s, 2, r->v[T_PHONE], r->len[T_PHONE]);
@@ -764,6 +765,7 @@ apply(struct import *im, const struct cn_record *rec, struct cn_err *err)
 	enum cn_import_mode mode = im->o->mode;
 	static const enum target kt[] = {T_EMAIL, T_EMAIL, T_PHONE, T_ID};
 	struct row r;
+	enum cn_key key;
 	int64_t id;
 	long first = 0;
 	int seen, member, changed;
@@ -772,13 +774,27 @@ apply(struct import *im, const struct cn_record *rec, struct cn_err *err)
 		reject(im, rec);
 		return 0;
 	}
-	if (!r.v[kt[im->key]]) {
-		cn_buf_addf(&im->reason, "no %s (the key to match contacts on)",
-			    key_field[im->key]);
+	key = im->key;
+	if (im->o->key == CN_KEY_AUTO && !r.v[kt[key]]) {
+		/* auto: email, else phone, else id, row by row */
+		if (r.v[T_EMAIL])
+			key = CN_KEY_EMAIL;
+		else if (r.v[T_PHONE])
+			key = CN_KEY_PHONE;
+		else if (r.v[T_ID])
+			key = CN_KEY_ID;
+	}
+	if (!r.v[kt[key]]) {
+		if (im->o->key == CN_KEY_AUTO)
+			cn_buf_adds(&im->reason, "no email, phone or id to "
+				    "match a contact on");
+		else
+			cn_buf_addf(&im->reason, "no %s (the key to match "
+				    "contacts on)", key_field[key]);
 		reject(im, rec);
 		return 0;
 	}
-	id = find_contact(im, &r, err);
+	id = find_contact(im, key, &r, err);
 	if (id < 0)
 		return -1;
 	if (id == 0) {
@@ -805,8 +821,8 @@ apply(struct import *im, const struct cn_record *rec, struct cn_err *err)
 		return -1;
 	if (seen == 0) {
 		cn_buf_addf(&im->reason, "duplicate %s '%.*s' (first on line "
-			    "%ld)", key_field[im->key],
-			    (int)r.len[kt[im->key]], r.v[kt[im->key]], first);
+			    "%ld)", key_field[key], (int)r.len[kt[key]],
+			    r.v[kt[key]], first);
 		reject(im, rec);
 		return 0;
 	}
@@ -1043,8 +1059,8 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 		   struct cn_import_stats *stats, struct cn_err *err)
 {
 	struct import im;
-	struct cn_record *rec;
-	int rc = -1, in_tx = 0;
+	struct cn_record *rec = NULL;
+	int rc = -1, in_tx = 0, all_or_nothing;
 	struct cn_err rowerr;
 
 	memset(stats, 0, sizeof(*stats));
@@ -1099,12 +1115,12 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 		}
 		stats->rows++;
 		if (r == -2) {
-			/* a malformed row: its own error is the reason */
+			/* a malformed row: its error, less "name:line: ", is
+			 * the reason */
 			const char *m = strstr(rowerr.msg, ": ");
-			const char *colon = m ? strstr(m + 2, ": ") : NULL;
 
 			cn_buf_reset(&im.reason);
-			cn_buf_adds(&im.reason, colon ? colon + 2 : rowerr.msg);
+			cn_buf_adds(&im.reason, m ? m + 2 : rowerr.msg);
 			reject(&im, rec);
 			continue;
 		}
@@ -1119,16 +1135,17 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 		goto out;
 	if (touch_list(&im, err) < 0)
 		goto out;
-	if (o->dry_run || (stats->rejected && (o->atomic ||
-					       o->mode == CN_MODE_REPLACE))) {
+	all_or_nothing = o->atomic || o->mode == CN_MODE_REPLACE;
+	if (stats->rejected && all_or_nothing) {
+		/* nothing is (or, dry, would be) applied: the counts say so */
+		stats->inserted = stats->updated = 0;
+		stats->unchanged = stats->removed = 0;
+		stats->skipped = 0;
+	}
+	if (o->dry_run || (stats->rejected && all_or_nothing)) {
 		finalize_all(&im);
 		cn_sql_exec(im.db, "ROLLBACK", NULL);
 		in_tx = 0;
-		if (!o->dry_run) {
-			/* nothing was applied: say so in the counts */
-			stats->inserted = stats->updated = 0;
-			stats->unchanged = stats->removed = 0;
-		}
 	} else {
 		finalize_all(&im);
 		if (cn_sql_exec(im.db, "COMMIT", err) < 0)

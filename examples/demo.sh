@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# demo.sh - the main job of carnet on a store of its own (demo/carnet.db):
+# import a French CSV export with a field map, look at it, export it as
+# JSON, preview a replace import, apply it, and delete a list.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+bin=${CARNET_BIN:-$root/build/bin}
+export PATH="$bin:$PATH"
+demo=$root/demo
+rm -rf "$demo" && mkdir -p "$demo"
+export CARNET_STORE=$demo/carnet.db CARNET_CONFIG=$demo/config.yaml
+printf 'folder: agence-lyon\nuser: demo\nphone:\n  default_country: FR\n' >"$CARNET_CONFIG"
+chmod 600 "$CARNET_CONFIG"
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; echo "[exit $?]"; }
+map='E-mail=email,Mobile=phone,Prénom=first_name,Nom=last_name'
+
+echo "carnet demo: store $CARNET_STORE, folder agence-lyon"
+echo "The input, a ';'-separated export from a spreadsheet (one bad phone):"
+cat "$here/clients.csv"
+step carnet-contacts import --list clients --map "$map" --mode upsert \
+	--rejects "$demo/rejects.csv" "$here/clients.csv"
+echo "The rejected row, with its line and the reason:"
+cat "$demo/rejects.csv"
+step carnet-contacts ls --format table
+step carnet contacts export --list clients --format table
+echo
+echo "\$ carnet-contacts export --list clients --format ndjson | jq -c '{email, phone, Ville}'"
+carnet-contacts export --list clients --format ndjson | jq -c '{email, phone, Ville}'
+step carnet-contacts import --list clients --map "$map" --mode replace \
+	--dry-run --format json "$here/clients-update.csv"
+step carnet-contacts import --list clients --map "$map" --mode replace \
+	"$here/clients-update.csv"
+step carnet-contacts export --list clients --format table
+step carnet-contacts import --list old-leads --map "$map" --mode add \
+	"$here/clients-update.csv"
+step carnet-contacts rm --list old-leads
+step carnet-contacts ls --format table
+echo
+echo "The store is an ordinary SQLite file:"
+echo "\$ sqlite3 $CARNET_STORE 'SELECT count(*) FROM contact'"
+sqlite3 "$CARNET_STORE" 'SELECT count(*) FROM contact'
