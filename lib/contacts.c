@@ -91,13 +91,15 @@ struct import {
 	enum cn_key key;
 
 	int64_t folder_id, user_id, list_id;
+	int64_t max_before;	/* contacts above this id are this import's */
 	int list_created;
 	int64_t now;
 
-	sqlite3_stmt *find_email, *find_phone, *find_id;
+	sqlite3_stmt *find_email, *find_phone, *find_rowid, *find_uuid;
+	int phone_index;	/* contact_phone exists */
 	sqlite3_stmt *seen_add, *seen_line;
 	sqlite3_stmt *is_member, *add_member;
-	sqlite3_stmt *ins, *upd;
+	sqlite3_stmt *ins, *ins_new, *upd;
 
 	struct cn_buf attrs;	/* JSON object of this row's attributes */
 	struct cn_buf fields;	/* JSON array: the list's attribute columns */
@@ -564,6 +566,20 @@ bind_opt(sqlite3_stmt *s, int i, const char *v, size_t len)
 		sqlite3_bind_null(s, i);
 }
 
+/* Creates the index that lookups by phone need, on first use. */
+static int
+need_phone_index(struct import *im, struct cn_err *err)
+{
+	if (im->phone_index)
+		return 0;
+	if (cn_sql_exec(im->db, "CREATE INDEX IF NOT EXISTS contact_phone ON "
+				"contact(folder_id, phone) WHERE phone IS NOT "
+				"NULL", err) < 0)
+		return -1;
+	im->phone_index = 1;
+	return 0;
+}
+
 /* Finds the contact of the row's key.  Returns its id, 0 if none, -1 on
  * error. */
 static int64_t
@@ -576,13 +592,27 @@ find_contact(struct import *im, enum cn_key key, const struct row *r,
 
 	switch (key) {
 	case CN_KEY_PHONE:
+		if (need_phone_index(im, err) < 0)
+			return -1;
 		s = im->find_phone;
 		bind_opt(s, 2, r->v[T_PHONE], r->len[T_PHONE]);
 		break;
-	case CN_KEY_ID:
-		s = im->find_id;
-		bind_opt(s, 2, r->v[T_ID], r->len[T_ID]);
+	case CN_KEY_ID: {
+		char id36[37];
+		int64_t rowid;
+
+		memcpy(id36, r->v[T_ID], 36);
+		id36[36] = '\0';
+		rowid = cn_contact_rowid(im->st, id36);
+		if (rowid) {
+			s = im->find_rowid;
+			sqlite3_bind_int64(s, 2, rowid);
+		} else {
+			s = im->find_uuid;
+			bind_opt(s, 2, r->v[T_ID], r->len[T_ID]);
+		}
 		break;
+	}
 	default:
 		s = im->find_email;
 		bind_opt(s, 2, r->v[T_EMAIL], r->len[T_EMAIL]);
@@ -665,7 +695,7 @@ constraint_reason(struct import *im, const struct row *r)
 		cn_buf_addf(&im->reason,
 			    "email '%s' belongs to another contact",
 			    r->v[T_EMAIL] ? r->v[T_EMAIL] : "");
-	else if (strstr(m, "contact.uuid"))
+	else if (strstr(m, "contact.uuid") || strstr(m, "contact.id"))
 		cn_buf_addf(&im->reason,
 			    "id '%.*s' belongs to a contact of another folder",
 			    (int)r->len[T_ID], r->v[T_ID] ? r->v[T_ID] : "");
@@ -706,32 +736,45 @@ update_contact(struct import *im, int64_t id, const struct row *r,
 	return sqlite3_changes(im->db) > 0;
 }
 
-/* Inserts a new contact.  Returns its id, 0 if rejected, -1 on error. */
+/*
+ * Inserts a new contact.  With only_new, a contact that already has the
+ * row's (unique) key is left alone and 0 is returned without a reason, so
+ * that the caller looks it up.  Returns the new id, 0 if not inserted
+ * (a reason is set when the row is rejected), -1 on error.
+ */
 static int64_t
-insert_contact(struct import *im, const struct row *r, struct cn_err *err)
+insert_contact(struct import *im, const struct row *r, int only_new,
+	       struct cn_err *err)
 {
-	sqlite3_stmt *s = im->ins;
+	sqlite3_stmt *s = only_new ? im->ins_new : im->ins;
 	char uuid[37];
 	int rc;
 
+	sqlite3_bind_null(s, 1);
+	sqlite3_bind_null(s, 2);
 	if (r->v[T_ID]) {
+		int64_t rowid;
+
 		memcpy(uuid, r->v[T_ID], 36);
 		uuid[36] = '\0';
 		for (int i = 0; i < 36; i++)
 			uuid[i] = (char)tolower((unsigned char)uuid[i]);
-	} else {
-		cn_uuid7(uuid);
+		/* one of ours keeps its rowid; another store's its uuid */
+		rowid = cn_contact_rowid(im->st, uuid);
+		if (rowid)
+			sqlite3_bind_int64(s, 1, rowid);
+		else
+			sqlite3_bind_text(s, 2, uuid, 36, SQLITE_STATIC);
 	}
-	sqlite3_bind_text(s, 1, uuid, 36, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, im->folder_id);
+	sqlite3_bind_int64(s, 3, im->folder_id);
 	for (int t = T_EMAIL; t <= T_LAST; t++)
-		bind_opt(s, 3 + t - T_EMAIL, r->v[t], r->len[t]);
+		bind_opt(s, 4 + t - T_EMAIL, r->v[t], r->len[t]);
 	if (r->nattrs)
-		sqlite3_bind_text(s, 7, im->attrs.ptr, (int)im->attrs.len,
+		sqlite3_bind_text(s, 8, im->attrs.ptr, (int)im->attrs.len,
 				  SQLITE_STATIC);
 	else
-		sqlite3_bind_null(s, 7);
-	sqlite3_bind_int64(s, 8, im->now);
+		sqlite3_bind_null(s, 8);
+	sqlite3_bind_int64(s, 9, im->now);
 	rc = step_done(im, s, err);
 	if (rc < 0)
 		return -1;
@@ -739,6 +782,8 @@ insert_contact(struct import *im, const struct row *r, struct cn_err *err)
 		constraint_reason(im, r);
 		return 0;
 	}
+	if (sqlite3_changes(im->db) == 0)
+		return 0;	/* only_new: the key exists */
 	return sqlite3_last_insert_rowid(im->db);
 }
 
@@ -794,6 +839,21 @@ apply(struct import *im, const struct cn_record *rec, struct cn_err *err)
 		reject(im, rec);
 		return 0;
 	}
+	/*
+	 * With a unique key (email), try the insert first: a new contact
+	 * costs one statement, and only an existing one a lookup.
+	 */
+	if (key == CN_KEY_EMAIL && mode != CN_MODE_UPDATE) {
+		id = insert_contact(im, &r, 1, err);
+		if (id < 0)
+			return -1;
+		if (id > 0)
+			goto inserted;
+		if (im->reason.len) {
+			reject(im, rec);
+			return 0;
+		}
+	}
 	id = find_contact(im, key, &r, err);
 	if (id < 0)
 		return -1;
@@ -802,17 +862,25 @@ apply(struct import *im, const struct cn_record *rec, struct cn_err *err)
 			im->stats->skipped++;
 			return 0;
 		}
-		id = insert_contact(im, &r, err);
+		id = insert_contact(im, &r, 0, err);
 		if (id < 0)
 			return -1;
 		if (id == 0) {
 			reject(im, rec);
 			return 0;
 		}
-		if (mark_seen(im, id, rec->line, &first, err) < 0 ||
-		    add_member(im, id, err) < 0)
-			return -1;
+inserted:
+		/* a new contact needs no "seen" mark, its id says it; and its
+		 * membership is written with the others at the end
+		 * (add_new_members) */
 		im->stats->inserted++;
+		return 0;
+	}
+	if (id > im->max_before) {
+		cn_buf_addf(&im->reason, "duplicate %s '%.*s' (earlier in this "
+			    "file)", key_field[key], (int)r.len[kt[key]],
+			    r.v[kt[key]]);
+		reject(im, rec);
 		return 0;
 	}
 
@@ -871,6 +939,20 @@ prep(struct import *im, sqlite3_stmt **s, const char *sql, struct cn_err *err)
 	return 0;
 }
 
+#define INSERT_CONTACT                                                       \
+	"INSERT INTO contact(id, uuid, folder_id, email, phone, first_name, " \
+	"last_name, attrs, created_at, updated_at) VALUES(?1, ?2, ?3, ?4, "   \
+	"?5, ?6, ?7, "
+#define ATTRS_PLAIN "?8, ?9, ?9)"
+#define ATTRS_CLEAN "nullif(json_patch('{}', ?8), '{}'), ?9, ?9)"
+
+/* [only_new][clear_empty]: with clear_empty, null attributes are dropped */
+static const char *const ins_sql[2][2] = {
+	{INSERT_CONTACT ATTRS_PLAIN, INSERT_CONTACT ATTRS_CLEAN},
+	{INSERT_CONTACT ATTRS_PLAIN " ON CONFLICT DO NOTHING",
+	 INSERT_CONTACT ATTRS_CLEAN " ON CONFLICT DO NOTHING"},
+};
+
 static int
 prepare_all(struct import *im, struct cn_err *err)
 {
@@ -880,7 +962,10 @@ prepare_all(struct import *im, struct cn_err *err)
 	    prep(im, &im->find_phone,
 		 "SELECT id FROM contact WHERE folder_id = ?1 AND phone = ?2 "
 		 "ORDER BY id LIMIT 1", err) ||
-	    prep(im, &im->find_id,
+	    prep(im, &im->find_rowid,
+		 "SELECT id FROM contact WHERE folder_id = ?1 AND id = ?2 AND "
+		 "uuid IS NULL", err) ||
+	    prep(im, &im->find_uuid,
 		 "SELECT id FROM contact WHERE folder_id = ?1 AND uuid = "
 		 "lower(?2)", err) ||
 	    prep(im, &im->seen_add,
@@ -894,17 +979,8 @@ prepare_all(struct import *im, struct cn_err *err)
 	    prep(im, &im->add_member,
 		 "INSERT INTO member(list_id, contact_id, added_at) "
 		 "VALUES(?1, ?2, ?3)", err) ||
-	    prep(im, &im->ins,
-		 im->o->clear_empty
-			 ? "INSERT INTO contact(uuid, folder_id, email, phone, "
-			   "first_name, last_name, attrs, created_at, "
-			   "updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, "
-			   "nullif(json_patch('{}', ?7), '{}'), ?8, ?8)"
-			 : "INSERT INTO contact(uuid, folder_id, email, phone, "
-			   "first_name, last_name, attrs, created_at, "
-			   "updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-			   "?8)",
-		 err) ||
+	    prep(im, &im->ins, ins_sql[0][im->o->clear_empty], err) ||
+	    prep(im, &im->ins_new, ins_sql[1][im->o->clear_empty], err) ||
 	    prep(im, &im->upd,
 		 "UPDATE contact SET"
 		 " email = CASE WHEN ?2 THEN ?3 ELSE email END,"
@@ -928,9 +1004,12 @@ prepare_all(struct import *im, struct cn_err *err)
 static void
 finalize_all(struct import *im)
 {
-	sqlite3_stmt **all[] = {&im->find_email, &im->find_phone, &im->find_id,
-				&im->seen_add,	 &im->seen_line,  &im->is_member,
-				&im->add_member, &im->ins,	  &im->upd};
+	sqlite3_stmt **all[] = {&im->find_email, &im->find_phone,
+				&im->find_rowid, &im->find_uuid,
+				&im->seen_add,	 &im->seen_line,
+				&im->is_member,	 &im->add_member,
+				&im->ins,	 &im->ins_new,
+				&im->upd};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		sqlite3_finalize(*all[i]);
@@ -990,6 +1069,44 @@ open_list(struct import *im, struct cn_err *err)
 	return 0;
 }
 
+/* The highest contact id ever given (AUTOINCREMENT): any contact above it
+ * was created by this import. */
+static int
+max_contact(struct import *im, struct cn_err *err)
+{
+	sqlite3_stmt *s;
+
+	if (prep(im, &s, "SELECT coalesce((SELECT seq FROM sqlite_sequence "
+			 "WHERE name = 'contact'), 0)", err))
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		im->max_before = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/* Makes every contact this import created a member of the list, in one
+ * statement: they are all above max_before, in file order. */
+static int
+add_new_members(struct import *im, struct cn_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (prep(im, &s, "INSERT INTO member(list_id, contact_id, added_at) "
+			 "SELECT ?1, id, ?2 FROM contact WHERE id > ?3 ORDER "
+			 "BY id", err))
+		return -1;
+	sqlite3_bind_int64(s, 1, im->list_id);
+	sqlite3_bind_int64(s, 2, im->now);
+	sqlite3_bind_int64(s, 3, im->max_before);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0
+				 : cn_sql_fail(err, im->db,
+					       cn_store_path(im->st));
+}
+
 /* Replace mode: removes the members this import did not see, and the
  * contacts that belong to no list any more. */
 static int
@@ -1004,10 +1121,12 @@ remove_unseen(struct import *im, struct cn_err *err)
 			"DELETE FROM temp.cn_gone;", err))
 		return -1;
 	if (prep(im, &s, "INSERT INTO temp.cn_gone SELECT contact_id FROM "
-			 "member WHERE list_id = ?1 AND contact_id NOT IN "
-			 "(SELECT contact_id FROM temp.cn_seen)", err))
+			 "member WHERE list_id = ?1 AND contact_id <= ?2 AND "
+			 "contact_id NOT IN (SELECT contact_id FROM "
+			 "temp.cn_seen)", err))
 		return -1;
 	sqlite3_bind_int64(s, 1, im->list_id);
+	sqlite3_bind_int64(s, 2, im->max_before);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
@@ -1022,11 +1141,16 @@ remove_unseen(struct import *im, struct cn_err *err)
 	if (rc != SQLITE_DONE)
 		return cn_sql_fail(err, im->db, cn_store_path(im->st));
 	im->stats->removed = (uint64_t)sqlite3_changes(im->db);
-	return cn_sql_exec(im->db,
-			   "DELETE FROM contact WHERE id IN (SELECT contact_id "
-			   "FROM temp.cn_gone) AND NOT EXISTS (SELECT 1 FROM "
-			   "member WHERE member.contact_id = contact.id)",
-			   err);
+	/* foreign keys are off during an import: do their work here */
+	if (cn_sql_exec(im->db,
+			"DELETE FROM temp.cn_gone WHERE contact_id IN (SELECT "
+			"contact_id FROM member);"
+			"UPDATE message SET contact_id = NULL WHERE contact_id "
+			"IN (SELECT contact_id FROM temp.cn_gone);"
+			"DELETE FROM contact WHERE id IN (SELECT contact_id "
+			"FROM temp.cn_gone);", err) < 0)
+		return -1;
+	return 0;
 }
 
 static int
@@ -1060,7 +1184,7 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 {
 	struct import im;
 	struct cn_record *rec = NULL;
-	int rc = -1, in_tx = 0, all_or_nothing;
+	int rc = -1, in_tx = 0, fk_off = 0, all_or_nothing;
 	struct cn_err rowerr;
 
 	memset(stats, 0, sizeof(*stats));
@@ -1084,9 +1208,20 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 		goto out;
 	if (map_header(&im, err) < 0)
 		goto out;
+	/*
+	 * Foreign keys are not checked during an import: every reference it
+	 * writes comes from a lookup or an insert in the same transaction,
+	 * and its one deletion does the cascade itself (remove_unseen).  The
+	 * checks would cost an eighth of the import.
+	 */
+	if (cn_sql_exec(im.db, "PRAGMA foreign_keys=OFF", err) < 0)
+		goto out;
+	fk_off = 1;
 	if (cn_sql_exec(im.db, "BEGIN IMMEDIATE", err) < 0)
 		goto out;
 	in_tx = 1;
+	if (max_contact(&im, err) < 0)
+		goto out;
 	if (cn_sql_exec(im.db,
 			"CREATE TEMP TABLE IF NOT EXISTS cn_seen("
 			"contact_id INTEGER PRIMARY KEY, line INTEGER);"
@@ -1133,6 +1268,8 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 	if (o->mode == CN_MODE_REPLACE && stats->rejected == 0 &&
 	    remove_unseen(&im, err) < 0)
 		goto out;
+	if (add_new_members(&im, err) < 0)
+		goto out;
 	if (touch_list(&im, err) < 0)
 		goto out;
 	all_or_nothing = o->atomic || o->mode == CN_MODE_REPLACE;
@@ -1158,6 +1295,8 @@ out:
 	finalize_all(&im);
 	if (in_tx)
 		sqlite3_exec(im.db, "ROLLBACK", NULL, NULL, NULL);
+	if (fk_off)
+		sqlite3_exec(im.db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
 	if (rc < 0)
 		stats->committed = 0;
 	free(im.cols);
@@ -1273,8 +1412,9 @@ cn_contacts_export(struct cn_store *st, const char *folder, const char *list,
 	if (!w)
 		goto out;
 	if (sqlite3_prepare_v2(db,
-			       "SELECT c.uuid, c.email, c.phone, c.first_name, "
-			       "c.last_name, c.attrs FROM member m JOIN contact"
+			       "SELECT c.id, c.email, c.phone, c.first_name, "
+			       "c.last_name, c.attrs, c.uuid FROM member m JOIN "
+			       "contact"
 			       " c ON c.id = m.contact_id WHERE m.list_id = ?1"
 			       " ORDER BY m.contact_id", -1, &s, NULL)) {
 		cn_sql_fail(err, db, "store");
@@ -1286,7 +1426,18 @@ cn_contacts_export(struct cn_store *st, const char *folder, const char *list,
 		cJSON *attrs = NULL;
 
 		cn_record_reset(&rec);
-		for (int i = 0; i < 5; i++) {
+		if (sqlite3_column_type(s, 6) == SQLITE_TEXT)
+			cn_record_add(&rec, fixed[0],
+				      (const char *)sqlite3_column_text(s, 6),
+				      (size_t)sqlite3_column_bytes(s, 6),
+				      CN_V_STR);
+		else {
+			char pub[37];
+
+			cn_contact_pubid(st, sqlite3_column_int64(s, 0), pub);
+			cn_record_add(&rec, fixed[0], pub, 36, CN_V_STR);
+		}
+		for (int i = 1; i < 5; i++) {
 			const char *v = (const char *)sqlite3_column_text(s, i);
 
 			cn_record_add(&rec, fixed[i], v,

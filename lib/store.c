@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 struct cn_store {
 	sqlite3 *db;
 	char *path;
+	char prefix[24];	/* the store's id prefix */
 };
 
 /*
@@ -40,10 +42,17 @@ static const char schema_v1[] =
 	"  name TEXT NOT NULL UNIQUE,"
 	"  created_at INTEGER NOT NULL);"
 
-	/* contacts belong to a folder; lists hold them through member */
+	/*
+	 * contacts belong to a folder; lists hold them through member.  A
+	 * contact's public id is the store's id prefix and its rowid
+	 * (cn_contact_pubid); uuid holds the id of a contact that came from
+	 * another store (sync, an import by id), NULL for local ones.
+	 * AUTOINCREMENT: a rowid is never reused, so an old export's id never
+	 * names another contact.
+	 */
 	"CREATE TABLE contact("
-	"  id INTEGER PRIMARY KEY,"
-	"  uuid TEXT NOT NULL UNIQUE,"
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  uuid TEXT,"
 	"  folder_id INTEGER NOT NULL REFERENCES folder(id),"
 	"  email TEXT,"
 	"  phone TEXT,"
@@ -54,8 +63,11 @@ static const char schema_v1[] =
 	"  updated_at INTEGER NOT NULL);"
 	"CREATE UNIQUE INDEX contact_email ON contact(folder_id, email)"
 	"  WHERE email IS NOT NULL;"
-	"CREATE INDEX contact_phone ON contact(folder_id, phone)"
-	"  WHERE phone IS NOT NULL;"
+	"CREATE UNIQUE INDEX contact_uuid ON contact(uuid)"
+	"  WHERE uuid IS NOT NULL;"
+	/* contact_phone(folder_id, phone) is created by the first import
+	 * that matches on phone (cn_contacts_import): imports by email do
+	 * not pay for it */
 	"CREATE TABLE list("
 	"  id INTEGER PRIMARY KEY,"
 	"  uuid TEXT NOT NULL UNIQUE,"
@@ -258,10 +270,17 @@ static const char schema_v1[] =
 	"  name TEXT,"
 	"  last_sync INTEGER);"
 
-	/* small key/value settings (device id, driver checkpoints) */
+	/* small key/value settings (store id, driver checkpoints) */
 	"CREATE TABLE setting("
 	"  key TEXT PRIMARY KEY,"
-	"  value TEXT);";
+	"  value TEXT);"
+	/* the store's id prefix: the first 23 characters of a UUIDv8 whose
+	 * last 12 hex digits are a contact's rowid (74 random bits) */
+	"INSERT INTO setting(key, value) VALUES('id_prefix',"
+	"  lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) ||"
+	"  '-8' || substr(lower(hex(randomblob(2))), 2) || '-' ||"
+	"  substr('89ab', 1 + (abs(random()) % 4), 1) ||"
+	"  substr(lower(hex(randomblob(2))), 2));";
 
 static const char *const migrations[] = {
 	schema_v1,
@@ -392,6 +411,63 @@ migrate(struct cn_store *st, struct cn_err *err)
 	return 0;
 }
 
+static int
+load_prefix(struct cn_store *st, struct cn_err *err)
+{
+	sqlite3_stmt *s;
+	int ok = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM setting WHERE key "
+			       "= 'id_prefix'", -1, &s, NULL))
+		return cn_sql_fail(err, st->db, st->path);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_bytes(s, 0) == 23) {
+		memcpy(st->prefix, sqlite3_column_text(s, 0), 23);
+		st->prefix[23] = '\0';
+		ok = 1;
+	}
+	sqlite3_finalize(s);
+	if (!ok)
+		return cn_err_set(err, CN_EDATA, "%s: the store has no valid "
+				  "id prefix", st->path);
+	return 0;
+}
+
+void
+cn_contact_pubid(struct cn_store *st, int64_t rowid, char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	memcpy(out, st->prefix, 23);
+	out[23] = '-';
+	for (int i = 0; i < 12; i++)
+		out[24 + i] = hex[(rowid >> (4 * (11 - i))) & 15];
+	out[36] = '\0';
+}
+
+int64_t
+cn_contact_rowid(struct cn_store *st, const char *id)
+{
+	int64_t v = 0;
+
+	if (strncasecmp(id, st->prefix, 23) != 0 || id[23] != '-')
+		return 0;
+	for (int i = 24; i < 36; i++) {
+		int c = id[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return 0;
+		v = v * 16 + d;
+	}
+	return id[36] == '\0' && v > 0 ? v : 0;
+}
+
 struct cn_store *
 cn_store_open(const char *path, long busy_timeout_ms, struct cn_err *err)
 {
@@ -402,6 +478,9 @@ cn_store_open(const char *path, long busy_timeout_ms, struct cn_err *err)
 		cn_err_set(err, CN_ECONFIG, "no store path");
 		return NULL;
 	}
+	/* no memory statistics: they take a global mutex on every malloc;
+	 * fails harmlessly if the application initialised SQLite already */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (mkparents(path, err) < 0)
 		return NULL;
 	/* create the file ourselves so that it is 0600 whatever the umask */
@@ -439,13 +518,17 @@ cn_store_open(const char *path, long busy_timeout_ms, struct cn_err *err)
 			"PRAGMA synchronous=NORMAL;"
 			"PRAGMA foreign_keys=ON;"
 			"PRAGMA cache_size=-32768;"
-			"PRAGMA mmap_size=268435456;"
+			"PRAGMA mmap_size=0;"
 			"PRAGMA temp_store=FILE;",
 			err) < 0 ||
 	    migrate(st, err) < 0) {
 		if (err && err->code == CN_EDATA)
 			cn_err_set(err, CN_EDATA, "%s: not a carnet store "
 				   "(%s)", path, err->msg);
+		cn_store_close(st);
+		return NULL;
+	}
+	if (load_prefix(st, err) < 0) {
 		cn_store_close(st);
 		return NULL;
 	}
