@@ -635,6 +635,20 @@ cn_phone_normalize(const struct cn_phone_rules *rules, const char *in,
 				nsn++;
 				nn--;
 			}
+			/* "+33 690..." is the Guadeloupe number "0690...":
+			 * the overseas table applies to the rules' own
+			 * country in international form too */
+			if (c == rc && rc->trunk && rules->noverseas &&
+			    nn + 2 < sizeof(buf)) {
+				char nat[sizeof(buf)];
+
+				nat[0] = rc->trunk;
+				memcpy(nat + 1, nsn, nn);
+				nat[nn + 1] = '\0';
+				if (cn_phone_normalize(rules, nat, out, cap,
+						       NULL) == 0)
+					return 0;
+			}
 			if ((why = nsn_check(c, c->cclen, nsn, nn)))
 				goto bad;
 			emit(out, g, c->cclen, nsn, nn);

@@ -326,6 +326,15 @@ test_phone_fr(void)
 	phone_ok(&fr, NULL, "0697 12 34 56", "+596697123456");
 	phone_ok(&fr, NULL, "0694 12 34 56", "+594694123456");
 	phone_ok(&fr, NULL, "0692 12 34 56", "+262692123456");
+	/* the same overseas numbers written in international form with +33 */
+	phone_ok(&fr, "+33 690 is Guadeloupe", "+33 6 90 12 34 56",
+		 "+590690123456");
+	phone_ok(&fr, "0033 692 is Reunion", "0033 692 12 34 56",
+		 "+262692123456");
+	phone_ok(&fr, "+33 (0)696 is Martinique", "+33 (0)696 12 34 56",
+		 "+596696123456");
+	phone_ok(&fr, "+33 6 12 stays mainland", "+33 6 12 34 56 78",
+		 "+33612345678");
 	phone_ok(&fr, NULL, "0693 12 34 56", "+262693123456");
 	phone_ok(&fr, NULL, "0639 12 34 56", "+262639123456");
 
