@@ -171,6 +171,8 @@ const char *const *cn_reader_header(struct cn_reader *rd, size_t *n);
 /* The format actually read (after sniffing), and the CSV delimiter used. */
 enum cn_format cn_reader_format(struct cn_reader *rd);
 char cn_reader_delimiter(struct cn_reader *rd);
+/* The name given to cn_reader_open(), for messages. */
+const char *cn_reader_name(struct cn_reader *rd);
 /* Bytes consumed so far, for progress reports. */
 uint64_t cn_reader_offset(struct cn_reader *rd);
 /* The raw text of the last record as read (CSV row or JSON object),

@@ -1194,7 +1194,7 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 	im.rd = rd;
 	im.o = o;
 	im.stats = stats;
-	im.name = "<input>";
+	im.name = cn_reader_name(rd);
 	im.now = cn_now();
 	cn_buf_init(&im.attrs, 0);
 	cn_buf_init(&im.fields, 0);

@@ -1,6 +1,7 @@
 /*
  * t-stream.c - unit tests of records, readers and writers (lib/stream.c).
  */
+#include <csv.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,6 +398,135 @@ test_csv_big_and_nul(void)
 	rd_close(&t);
 }
 
+/*
+ * The reference: rows as libcsv itself makes them of the whole input,
+ * with the reader's flags; empty rows (blank lines) are dropped.
+ */
+struct ref {
+	char val[64][128];
+	size_t len[64];
+	size_t nf;		/* fields of the row being built */
+	size_t rows[64];	/* fields per completed row */
+	char rowval[64][8][128];
+	size_t rowlen[64][8];
+	size_t nrows;
+};
+
+static void
+ref_field(void *s, size_t len, void *data)
+{
+	struct ref *r = data;
+
+	if (r->nf < 8 && r->nrows < 64) {
+		memcpy(r->rowval[r->nrows][r->nf], s, len < 128 ? len : 127);
+		r->rowlen[r->nrows][r->nf] = len;
+	}
+	r->nf++;
+}
+
+static void
+ref_row(int c, void *data)
+{
+	struct ref *r = data;
+
+	if (r->nf && r->nrows < 64)
+		r->rows[r->nrows++] = r->nf;
+	r->nf = 0;
+}
+
+/* Returns the number of rows before a parse error, or -1 if none. */
+static long
+ref_parse(struct ref *r, const char *s, size_t n, char delim)
+{
+	struct csv_parser p;
+	long bad = -1;
+
+	memset(r, 0, sizeof(*r));
+	csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL |
+		 CSV_APPEND_NULL);
+	csv_set_delim(&p, (unsigned char)delim);
+	if (csv_parse(&p, s, n, ref_field, ref_row, r) != n ||
+	    csv_fini(&p, ref_field, ref_row, r) != 0)
+		bad = (long)r->nrows;
+	csv_free(&p);
+	return bad;
+}
+
+/* Checks the reader against libcsv on random input: same rows, same
+ * fields, an error on the same row. */
+static void
+test_csv_vs_libcsv(char delim)
+{
+	static const char alpha[] = "aab  \t\t,,;;\"\"\n\r\0x";
+	unsigned long seed = 12345 + (unsigned char)delim;
+	char in[128];
+	struct ref ref;
+	int bad_cases = 0;
+	char first[160] = "";
+
+	for (int t = 0; t < 3000; t++) {
+		size_t n = 0, body;
+		long bad;
+		struct rd rt;
+		struct cn_record *rec;
+		int ok1 = 1;
+
+		n = (size_t)snprintf(in, sizeof(in), "a%cb%cc\n", delim, delim);
+		seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+		body = (seed >> 33) % 60;
+		for (size_t i = 0; i < body; i++) {
+			seed = seed * 6364136223846793005ul +
+			       1442695040888963407ul;
+			in[n++] = alpha[(seed >> 33) % (sizeof(alpha) - 1)];
+		}
+		bad = ref_parse(&ref, in, n, delim);
+		rd_open(&rt, "r.csv", in, n, CN_FMT_CSV, delim);
+		if (!rt.rd) {
+			ok1 = 0;
+		} else {
+			for (size_t row = 1;; row++) {
+				int r = cn_reader_next(rt.rd, &rec, &rt.err);
+
+				if (bad >= 0 && row == (size_t)bad) {
+					ok1 &= r == -1;
+					break;
+				}
+				if (row >= ref.nrows) {
+					ok1 &= r == 0;
+					break;
+				}
+				if (ref.rows[row] > 3) {
+					ok1 &= r == -2;
+					continue;
+				}
+				if (r != 1 || rec->nfields != 3) {
+					ok1 = 0;
+					break;
+				}
+				for (size_t j = 0; j < 3; j++) {
+					size_t l = j < ref.rows[row]
+						? ref.rowlen[row][j] : 0;
+
+					if (rec->fields[j].len != l ||
+					    memcmp(rec->fields[j].value,
+						   ref.rowval[row][j], l))
+						ok1 = 0;
+				}
+			}
+		}
+		rd_close(&rt);
+		if (!ok1 && bad_cases++ == 0)
+			for (size_t i = 0, k = 0; i < n && k + 5 < sizeof(first);
+			     i++)
+				k += (size_t)snprintf(first + k,
+					sizeof(first) - k, in[i] >= 32 &&
+					in[i] < 127 ? "%c" : "\\%o",
+					(unsigned char)in[i]);
+	}
+	ok(bad_cases == 0, "same as libcsv on 3000 random inputs, "
+	   "delimiter 0x%02x (%d differ; first: %s)", delim, bad_cases, first);
+}
+
 /* ------------------------------------------------------- JSON reader */
 
 static void
@@ -498,6 +628,74 @@ test_json(void)
 	ok(r == 1 && strcmp(val(rec, "b"), "4") == 0 && rec->line == 2,
 	   "json: reading goes on after a duplicate key");
 	rd_close(&t);
+}
+
+/* Inputs that take the less common paths: many names (hashed duplicate
+ * detection), braces and escapes inside strings, an object over several
+ * reads. */
+static void
+test_json_more(void)
+{
+	struct rd t;
+	struct cn_record *rec;
+	char buf[2048];
+	size_t n = 0;
+	int r;
+
+	/* 40 columns, the last one repeats the 7th */
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%scol%d",
+				      i ? "," : "", i == 39 ? 6 : i);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\n");
+	ok(!rd_open(&t, "h.csv", buf, n, CN_FMT_CSV, 0) &&
+	   strcmp(t.err.msg, "h.csv:1: duplicate column 'col6'") == 0,
+	   "many columns: duplicate found (%s)", t.err.msg);
+	rd_close(&t);
+
+	n = (size_t)snprintf(buf, sizeof(buf), "{");
+	for (int i = 0; i < 40; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\"k%d\":%d",
+				      i ? "," : "", i == 39 ? 3 : i, i);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "}");
+	rd_open(&t, "k.json", buf, n, CN_FMT_AUTO, 0);
+	r = cn_reader_next(t.rd, &rec, &t.err);
+	ok(r == -2 && rec->nfields == 39 && strcmp(val(rec, "k3"), "3") == 0 &&
+	   strcmp(t.err.msg, "k.json:1: duplicate key 'k3'") == 0,
+	   "many keys: duplicate found, first kept (%s)", t.err.msg);
+	rd_close(&t);
+
+	RD_OPEN(&t, "s.json", "[{\"a\":\"}{[\\\"\",\"b\\\"c\":{\"d\":\"]\"}},"
+		"\n{\"x\":\"\\\\\"}]", CN_FMT_AUTO, 0);
+	r = cn_reader_next(t.rd, &rec, &t.err);
+	ok(r == 1 && strcmp(val(rec, "a"), "}{[\"") == 0 &&
+	   strcmp(val(rec, "b\"c"), "{\"d\":\"]\"}") == 0,
+	   "json: braces, quotes and escapes inside strings");
+	r = cn_reader_next(t.rd, &rec, &t.err);
+	ok(r == 1 && strcmp(val(rec, "x"), "\\") == 0 && rec->line == 2 &&
+	   cn_reader_next(t.rd, &rec, &t.err) == 0,
+	   "json: an escaped backslash ends the string");
+	rd_close(&t);
+
+	{
+		size_t big = 400000, len = 0;
+		char *s = malloc(big + 64);
+		const struct cn_field *f;
+
+		len = (size_t)snprintf(s, 64, "{\"id\": 1,\n \"v\": \"");
+		for (size_t i = 0; i < big; i++)
+			s[len++] = "ab{}[]"[i % 6];
+		len += (size_t)snprintf(s + len, 64, "\"}\n{\"id\": 2}\n");
+		rd_open(&t, "b.ndjson", s, len, CN_FMT_NDJSON, 0);
+		r = cn_reader_next(t.rd, &rec, &t.err);
+		f = rec ? cn_record_get(rec, "v") : NULL;
+		ok(r == 1 && f && f->len == big && f->value[big - 1] == "ab{}[]"
+		   [(big - 1) % 6], "json: a 400 kB object over several reads");
+		r = cn_reader_next(t.rd, &rec, &t.err);
+		ok(r == 1 && rec->line == 3 && strcmp(val(rec, "id"), "2") == 0,
+		   "json: next object after the big one, line 3");
+		rd_close(&t);
+		free(s);
+	}
 }
 
 /* ------------------------------------------------------------ writer */
@@ -778,6 +976,7 @@ test_memory_flat(int json)
 		ok(0, "pipe");
 		return;
 	}
+	fflush(stdout);		/* the child must not repeat our output */
 	pid = fork();
 	if (pid == 0) {
 		FILE *out = fdopen(fd[1], "w");
@@ -840,7 +1039,11 @@ main(void)
 	test_csv_delimiters();
 	test_csv_errors();
 	test_csv_big_and_nul();
+	test_csv_vs_libcsv(',');
+	test_csv_vs_libcsv('\t');
+	test_csv_vs_libcsv(';');
 	test_json();
+	test_json_more();
 	test_csv_writer();
 	test_json_writer();
 	test_table_writer();
