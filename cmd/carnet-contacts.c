@@ -324,8 +324,11 @@ cmd_import(struct cli *c, struct opts *o, int argc, char **argv)
 	struct cn_buf map;
 	struct reject_ctx rc;
 	struct cli_progress progress;
+	static const char *const mode_names[] = {"add", "update", "upsert",
+						 "replace"};
 	const char *name = "<stdin>";
 	FILE *in = stdin;
+	double t0;
 	int status = 0;
 
 	cn_buf_init(&map, 0);
@@ -411,12 +414,26 @@ cmd_import(struct cli *c, struct opts *o, int argc, char **argv)
 	io.on_reject = on_reject;
 	io.on_progress = on_progress;
 	io.ctx = &rc;
+	if (c->verbose)
+		cli_warn(c, "importing %s into list '%s' of folder '%s' as '%s' "
+			 "(store %s, mode %s%s)", name, o->list, io.folder,
+			 io.user, c->store ? c->store : c->cfg.store,
+			 mode_names[o->mode], o->dry_run ? ", dry run" : "");
+	t0 = cli_seconds();
 	if (cn_contacts_import(c->st, rd, &io, &stats, &err) < 0) {
 		cli_progress_end(&progress);
 		status = cli_fail(c, &err);
 		goto out;
 	}
 	cli_progress_end(&progress);
+	if (c->verbose) {
+		double dt = cli_seconds() - t0;
+
+		cli_warn(c, "%llu rows in %.2f s (%.0f rows/s)%s",
+			 (unsigned long long)stats.rows, dt,
+			 dt > 0 ? (double)stats.rows / dt : 0.0,
+			 stats.committed ? ", committed" : ", nothing written");
+	}
 	if (rc.shown > 20)
 		cli_warn(c, "%s: %lu more rejected rows%s", name,
 			 rc.shown - 20,

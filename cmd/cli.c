@@ -223,8 +223,8 @@ cli_put_record(struct cli *c, enum cn_format f, const struct cn_record *r)
 
 /* ----------------------------------------------------------- progress */
 
-static double
-now_s(void)
+double
+cli_seconds(void)
 {
 	struct timespec ts;
 
@@ -253,7 +253,7 @@ cli_progress_show(struct cli_progress *p, unsigned long long bytes,
 
 	if (!p->on)
 		return;
-	t = now_s();
+	t = cli_seconds();
 	if (t - p->last < 0.1)
 		return;
 	p->last = t;

@@ -106,6 +106,9 @@ void cli_progress_show(struct cli_progress *p, unsigned long long bytes,
 		       unsigned long long rows);
 void cli_progress_end(struct cli_progress *p);
 
+/* A monotonic clock in seconds, for timings. */
+double cli_seconds(void);
+
 /* Formats a Unix time as "2026-11-22T08:30:00Z" into buf[21]. */
 const char *cli_time(long long t, char buf[21]);
 

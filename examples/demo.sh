@@ -13,7 +13,8 @@ export CARNET_STORE=$demo/carnet.db CARNET_CONFIG=$demo/config.yaml
 printf 'folder: agence-lyon\nuser: demo\nphone:\n  default_country: FR\n' >"$CARNET_CONFIG"
 chmod 600 "$CARNET_CONFIG"
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; echo "[exit $?]"; }
+if [ -t 1 ]; then b=$(printf '\033[1m'); n=$(printf '\033[0m'); else b= n=; fi
+step() { printf '\n%s$ %s%s\n' "$b" "$*" "$n"; "$@"; echo "[exit $?]"; }
 map='E-mail=email,Mobile=phone,Prénom=first_name,Nom=last_name'
 
 echo "carnet demo: store $CARNET_STORE, folder agence-lyon"
