@@ -4,6 +4,7 @@
 #   make demo       install what is missing, build, run the demo on a store in demo/
 #   make check      build and run every test (prove, TAP)
 #   make check-asan the same under AddressSanitizer and UBSan (build-asan/)
+#   make check-valgrind the same with every tool and unit test under valgrind
 #   make bench      benchmarks against sqlite3 (prints ratios, see bench/RESULTS.md)
 #   make deps       install the Debian packages the build and the tests need
 #   make install PREFIX=/usr/local DESTDIR=
@@ -37,9 +38,9 @@ MANPAGES := $(wildcard man/*.[157])
 
 DEB_BUILD := gcc make pkg-config libsqlite3-dev libcurl4-openssl-dev \
              libcjson-dev libcsv-dev libyaml-dev
-DEB_TEST  := sqlite3 jq perl mandoc time
+DEB_TEST  := sqlite3 jq perl mandoc time valgrind
 
-.PHONY: all demo check check-asan bench deps install uninstall clean lint \
+.PHONY: all demo check check-asan check-valgrind bench deps install uninstall clean lint \
         format man-lint
 
 all: $(BINS) $(B)/libcarnet.a $(B)/libcarnet.so
@@ -76,11 +77,22 @@ $(B)/carnet.pc: Makefile
 	  'Cflags: -I$${includedir}' > $@
 
 check: all $(UNIT_BIN)
-	CARNET_BIN=$(CURDIR)/$(B)/bin prove --exec env $(UNIT_BIN) $(CLI_TESTS)
+	CARNET_BIN=$(CURDIR)/$(B)/bin SANFLAGS='$(SANFLAGS)' prove --exec env $(UNIT_BIN) $(CLI_TESTS)
 
 check-asan:
 	$(MAKE) B=build-asan CFLAGS='-O1 -g -fno-omit-frame-pointer' \
 	  SANFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=undefined' check
+
+VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
+             --errors-for-leak-kinds=definite
+check-valgrind: all $(UNIT_BIN)
+	@rm -rf $(B)/vg-bin && mkdir -p $(B)/vg-bin
+	@for t in $(TOOLS); do \
+	  printf '#!/bin/sh\nexec $(VALGRIND) %s/%s "$$@"\n' \
+	    "$(CURDIR)/$(B)/bin" $$t > $(B)/vg-bin/$$t; \
+	  chmod +x $(B)/vg-bin/$$t; done
+	CARNET_BIN=$(CURDIR)/$(B)/vg-bin prove --exec '$(VALGRIND)' $(UNIT_BIN)
+	CARNET_BIN=$(CURDIR)/$(B)/vg-bin prove --exec env $(CLI_TESTS)
 
 bench: all
 	CARNET_BIN=$(CURDIR)/$(B)/bin bench/run.sh

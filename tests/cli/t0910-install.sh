@@ -30,7 +30,7 @@ int main(void)
 }
 C
 flags=$(PKG_CONFIG_PATH=$pc pkg-config --define-prefix --cflags --libs carnet)
-run cc -o "$T/prog" "$T/prog.c" $flags
+run cc ${SANFLAGS:-} -o "$T/prog" "$T/prog.c" $flags
 is "$status" 0 "a program compiles and links with pkg-config carnet"
 run env LD_LIBRARY_PATH="$dest/opt/carnet/lib" "$T/prog"
 is "$out" "+33612345678" "and runs against the installed library"
