@@ -119,7 +119,7 @@ install: all $(B)/carnet.pc
 	install -m 644 $(B)/libcarnet.a $(DESTDIR)$(LIBDIR)
 	install -m 755 $(B)/libcarnet.so $(DESTDIR)$(LIBDIR)/libcarnet.so.0
 	ln -sf libcarnet.so.0 $(DESTDIR)$(LIBDIR)/libcarnet.so
-	install -m 644 lib/carnet.h $(DESTDIR)$(INCDIR)
+	install -m 644 lib/carnet.h lib/carnet-*.h $(DESTDIR)$(INCDIR)
 	install -m 644 $(B)/carnet.pc $(DESTDIR)$(PKGDIR)
 	for m in $(MANPAGES); do \
 	  s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
@@ -127,6 +127,7 @@ install: all $(B)/carnet.pc
 uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
 	rm -f $(DESTDIR)$(LIBDIR)/libcarnet.* $(DESTDIR)$(INCDIR)/carnet.h \
+	  $(DESTDIR)$(INCDIR)/carnet-*.h \
 	  $(DESTDIR)$(PKGDIR)/carnet.pc
 	for m in $(MANPAGES); do s=$${m##*.}; \
 	  rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done

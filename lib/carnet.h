@@ -484,4 +484,7 @@ int cn_list_delete(struct cn_store *st, const char *folder, const char *list,
 		   int dry_run, int64_t *members, int64_t *contacts,
 		   struct cn_err *err);
 
+#include "carnet-sms.h"
+#include "carnet-backup.h"
+
 #endif /* CARNET_H */
