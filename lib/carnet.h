@@ -485,6 +485,9 @@ int cn_list_delete(struct cn_store *st, const char *folder, const char *list,
 		   struct cn_err *err);
 
 #include "carnet-sms.h"
+#include "carnet-template.h"
+#include "carnet-blacklist.h"
+#include "carnet-quota.h"
 #include "carnet-backup.h"
 
 #endif /* CARNET_H */
