@@ -71,4 +71,32 @@ int cn_gsm7_cost(uint32_t cp);
  * spaces, at least one letter; or a phone number.  Returns 0 or -1. */
 int cn_sms_sender_check(const char *sender, struct cn_err *err);
 
+/*
+ * Notes on struct cn_sms_preview (lib/gsm.c says more):
+ *  - an empty text is one segment;
+ *  - remaining is what is left in the last segment; when an escape pair
+ *    or a surrogate pair moved to the next part, capacity - units is
+ *    larger than remaining by the units left unused at the end of the
+ *    earlier parts;
+ *  - next_cost is 1 (one basic character costs one septet or one UTF-16
+ *    unit); next_segments is the segment count after one more basic
+ *    character, e.g. 2 for a text of exactly 160 septets;
+ *  - transliteration also covers the STOP mention; changes[].pos counts
+ *    characters of the text with its mention, before any change.
+ */
+
+/*
+ * Splits text (UTF-8, len bytes: the text of a preview) into the parts it
+ * is sent as in encoding enc, packing as cn_sms_preview() counts: one part
+ * if it fits a single SMS (160 septets / 70 units), else parts of 153 / 67
+ * in which no escape pair or surrogate pair is split.  Writes the byte
+ * offset where each part starts to starts[0 .. min(*nparts, max)) (starts
+ * may be NULL when max is 0) and the number of parts to *nparts.  Returns
+ * 0, or -1 with err (CN_EDATA: invalid UTF-8, a NUL byte, or a character
+ * with no GSM-7 form when enc is CN_SMS_GSM7).
+ */
+int cn_sms_split(const char *text, size_t len, enum cn_sms_encoding enc,
+		 size_t *starts, size_t max, size_t *nparts,
+		 struct cn_err *err);
+
 #endif
