@@ -23,7 +23,7 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
            -Wstrict-prototypes -Wmissing-prototypes
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC
 ALL_CPPFLAGS = -D_GNU_SOURCE -Ilib $(CPPFLAGS)
-LIBS    := -lsqlite3 -lcsv -lcjson -lyaml -lcurl -lm
+LIBS    := -lsqlite3 -lcsv -lcjson -lyaml -lcurl -lm -lz -lcrypto
 VERSION := $(shell sed -n 's/^#define CN_VERSION "\(.*\)"/\1/p' lib/carnet.h)
 
 LIB_SRC := $(wildcard lib/*.c)
@@ -36,8 +36,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%.t)
 CLI_TESTS := $(sort $(wildcard tests/cli/t*.sh))
 MANPAGES := $(wildcard man/*.[157])
 
-DEB_BUILD := gcc make pkg-config libsqlite3-dev libcurl4-openssl-dev \
-             libcjson-dev libcsv-dev libyaml-dev
+DEB_BUILD := gcc make pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libssl-dev \
+             libcjson-dev libcsv-dev libyaml-dev zlib1g-dev libssl-dev
 DEB_TEST  := sqlite3 jq perl mandoc time valgrind
 
 .PHONY: all demo check check-asan check-valgrind bench deps install uninstall clean lint \
@@ -73,7 +73,7 @@ $(B)/carnet.pc: Makefile
 	  'Description: contact lists, backups, sync and SMS campaigns' \
 	  'Version: $(VERSION)' \
 	  'Requires.private: sqlite3 libcurl libcjson yaml-0.1' \
-	  'Libs: -L$${libdir} -lcarnet' 'Libs.private: -lcsv -lm' \
+	  'Libs: -L$${libdir} -lcarnet' 'Libs.private: -lcsv -lz -lcrypto -lm' \
 	  'Cflags: -I$${includedir}' > $@
 
 check: all $(UNIT_BIN)

@@ -260,6 +260,19 @@ on_progress(void *ctx, uint64_t bytes, uint64_t rows)
 	cli_progress_show(rc->progress, bytes, rows);
 }
 
+/* Adds "backup": id (or null) to a result record; buf holds the digits. */
+static void
+add_backup_id(struct cn_record *r, int64_t id, char buf[24])
+{
+	if (id > 0) {
+		int n = snprintf(buf, 24, "%lld", (long long)id);
+
+		cn_record_add(r, "backup", buf, (size_t)n, CN_V_NUM);
+	} else {
+		cn_record_add(r, "backup", NULL, 0, CN_V_NULL);
+	}
+}
+
 /*
  * The result of an import on stdout: one line of text, or one record
  * (JSON, NDJSON, CSV, table) with the same counts.
@@ -283,7 +296,7 @@ print_stats(struct cli *c, const struct opts *o,
 	if (f == CN_FMT_AUTO) {
 		printf("%s%s: %llu rows: %llu inserted, %llu updated, "
 		       "%llu unchanged, %llu skipped, %llu rejected, "
-		       "%llu removed\n",
+		       "%llu removed",
 		       o->dry_run ? "dry run: " : "", o->list,
 		       (unsigned long long)s->rows,
 		       (unsigned long long)s->inserted,
@@ -292,6 +305,10 @@ print_stats(struct cli *c, const struct opts *o,
 		       (unsigned long long)s->skipped,
 		       (unsigned long long)s->rejected,
 		       (unsigned long long)s->removed);
+		if (s->backup_id)
+			printf("; backup %lld taken first",
+			       (long long)s->backup_id);
+		putchar('\n');
 		return 0;
 	}
 	cn_record_init(&r);
@@ -308,6 +325,7 @@ print_stats(struct cli *c, const struct opts *o,
 		      o->dry_run ? 4 : 5, CN_V_BOOL);
 	cn_record_add(&r, "committed", s->committed ? "true" : "false",
 		      s->committed ? 4 : 5, CN_V_BOOL);
+	add_backup_id(&r, s->backup_id, num[0]);
 	rc = cli_put_record(c, f, &r);
 	cn_record_free(&r);
 	return rc;
@@ -411,6 +429,8 @@ cmd_import(struct cli *c, struct opts *o, int argc, char **argv)
 	io.atomic = o->atomic;
 	io.clear_empty = o->clear_empty;
 	io.phone = &c->cfg.phone;
+	io.backup = cli_backup_policy(c);
+	io.backup_reason = CN_BACKUP_IMPORT;
 	io.on_reject = on_reject;
 	io.on_progress = on_progress;
 	io.ctx = &rc;
@@ -440,6 +460,7 @@ cmd_import(struct cli *c, struct opts *o, int argc, char **argv)
 			 o->rejects ? " (see the rejects file)"
 				    : " (use --rejects FILE to keep them)");
 	status = print_stats(c, o, &stats);
+	cli_auto_prune(c, stats.backup_id);
 	if (!status && stats.rejected)
 		status = EX_DATAERR;
 out:
@@ -539,7 +560,7 @@ static int
 cmd_rm(struct cli *c, struct opts *o)
 {
 	struct cn_err err;
-	int64_t members = 0, contacts = 0;
+	int64_t members = 0, contacts = 0, backup_id = 0;
 	enum cn_format f;
 	int status;
 
@@ -548,7 +569,8 @@ cmd_rm(struct cli *c, struct opts *o)
 	if ((status = cli_open(c)))
 		return status;
 	if (cn_list_delete(c->st, cli_folder(c), o->list, o->dry_run,
-			   &members, &contacts, &err) < 0) {
+			   cli_backup_policy(c), &backup_id, &members,
+			   &contacts, &err) < 0) {
 		if (err.code == CN_ENOINPUT && o->force)
 			return 0;
 		return cli_fail(c, &err);
@@ -556,7 +578,7 @@ cmd_rm(struct cli *c, struct opts *o)
 	f = cli_format(c, CN_FMT_AUTO);
 	if (f != CN_FMT_AUTO) {
 		struct cn_record r;
-		char nm[24], nc[24];
+		char nm[24], nc[24], nb[24];
 		int n1 = snprintf(nm, sizeof(nm), "%lld", (long long)members);
 		int n2 = snprintf(nc, sizeof(nc), "%lld", (long long)contacts);
 
@@ -569,14 +591,19 @@ cmd_rm(struct cli *c, struct opts *o)
 			      CN_V_NUM);
 		cn_record_add(&r, "dry_run", o->dry_run ? "true" : "false",
 			      o->dry_run ? 4 : 5, CN_V_BOOL);
+		add_backup_id(&r, backup_id, nb);
 		status = cli_put_record(c, f, &r);
 		cn_record_free(&r);
 		return status;
 	}
 	printf("%s list '%s' (folder '%s'): %lld members, %lld contacts "
-	       "deleted\n",
+	       "deleted",
 	       o->dry_run ? "would remove" : "removed", o->list,
 	       cli_folder(c), (long long)members, (long long)contacts);
+	if (backup_id)
+		printf("; backup %lld taken first", (long long)backup_id);
+	putchar('\n');
+	cli_auto_prune(c, backup_id);
 	return 0;
 }
 

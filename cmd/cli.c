@@ -155,6 +155,54 @@ cli_open(struct cli *c)
 	return 0;
 }
 
+const struct cn_backup_policy *
+cli_backup_policy(struct cli *c)
+{
+	struct cn_backup_policy *p = &c->backup;
+	const char *dir = c->cfg.backup_dir;
+	char def[4096];
+	const char *slash;
+
+	/* the default directory follows --store */
+	slash = strrchr(c->cfg.store, '/');
+	snprintf(def, sizeof(def), "%.*s/backups",
+		 slash ? (int)(slash - c->cfg.store) : 1,
+		 slash ? c->cfg.store : ".");
+	if (c->store && (!dir || strcmp(dir, def) == 0)) {
+		slash = strrchr(c->store, '/');
+		snprintf(c->backup_dir, sizeof(c->backup_dir), "%.*s/backups",
+			 slash ? (int)(slash - c->store) : 1,
+			 slash ? c->store : ".");
+		dir = c->backup_dir;
+	} else if (!dir) {
+		snprintf(c->backup_dir, sizeof(c->backup_dir), "%s", def);
+		dir = c->backup_dir;
+	}
+	memset(p, 0, sizeof(*p));
+	p->dir = dir;
+	p->enabled = c->cfg.backup_enabled;
+	p->user = cli_user(c);
+	p->retention_days = c->cfg.backup_retention_days;
+	p->keep_last = c->cfg.backup_keep_last;
+	p->auto_prune = c->cfg.backup_auto_prune;
+	return p;
+}
+
+void
+cli_auto_prune(struct cli *c, int64_t backup_id)
+{
+	struct cn_prune_opts o = {0};
+	struct cn_err err;
+
+	if (backup_id <= 0 || !c->cfg.backup_auto_prune)
+		return;
+	o.days = c->cfg.backup_retention_days;
+	o.keep_last = c->cfg.backup_keep_last;
+	if (cn_backup_prune(c->st, cli_backup_policy(c), &o, NULL, NULL,
+			    &err) < 0)
+		cli_warn(c, "automatic prune: %s", err.msg);
+}
+
 const char *
 cli_folder(struct cli *c)
 {

@@ -50,6 +50,8 @@ struct cli {
 	struct cn_store *st;
 	int stop;	/* --help, --version or a bad option: exit now */
 	int status;	/* with stop: the exit status */
+	char backup_dir[4096];
+	struct cn_backup_policy backup;
 };
 
 /* One row of the table of tools (the dispatcher's "carnet help"). */
@@ -69,6 +71,13 @@ int cli_common(struct cli *c, int opt, const char *arg,
 /* Loads the configuration (once) and opens the store.  Returns 0, or
  * prints the error and returns the exit status. */
 int cli_open(struct cli *c);
+/* The backup policy from the configuration (after cli_open): the
+ * directory beside the store actually opened unless backup.dir is set. */
+const struct cn_backup_policy *cli_backup_policy(struct cli *c);
+/* After a change that took automatic backup id: prunes when the
+ * configuration says backup.auto_prune (warnings only). */
+void cli_auto_prune(struct cli *c, int64_t backup_id);
+
 /* The effective folder and user (option, else configuration). */
 const char *cli_folder(struct cli *c);
 const char *cli_user(struct cli *c);

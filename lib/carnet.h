@@ -395,6 +395,7 @@ enum cn_key {
 	CN_KEY_EMAIL,
 	CN_KEY_PHONE,
 	CN_KEY_ID,
+	CN_KEY_RESTORE,		/* id, else email, else phone (restores) */
 };
 
 int cn_import_mode_parse(const char *s, enum cn_import_mode *out);
@@ -409,6 +410,7 @@ struct cn_import_stats {
 	uint64_t rejected;	/* invalid rows (reported) */
 	uint64_t removed;	/* members removed (replace) */
 	int committed;		/* 1 if the transaction was committed */
+	int64_t backup_id;	/* the automatic backup taken first, or 0 */
 };
 
 /* Called for each rejected row: its line, the reason, and its raw text. */
@@ -417,6 +419,11 @@ typedef void (*cn_reject_fn)(void *ctx, const struct cn_record *rec,
 			     const char *reason);
 /* Called now and then with bytes read so far. */
 typedef void (*cn_progress_fn)(void *ctx, uint64_t bytes, uint64_t rows);
+/* Called for each member an import adds, updates or removes ("add",
+ * "update", "remove"), with the row as it will be (removed: as it was). */
+typedef void (*cn_diff_fn)(void *ctx, const char *change,
+			   const struct cn_record *rec);
+struct cn_backup_policy;
 
 struct cn_import_opts {
 	const char *folder;	/* folder name */
@@ -429,9 +436,20 @@ struct cn_import_opts {
 	int dry_run;		/* compute counts, then roll back */
 	int atomic;		/* any reject rolls everything back */
 	int clear_empty;	/* an empty cell clears the field */
+	int exact;		/* restore: every field and attribute becomes
+				   exactly the record's (implies clear_empty) */
+	int64_t expect_rows;	/* if > 0: fail unless exactly this many
+				   records were read (a backup's count) */
+	const char *fields;	/* with exact: the list's attribute columns
+				   (JSON array) to set */
 	const struct cn_phone_rules *phone;
+	/* automatic backup of an existing list before it changes (NULL:
+	 * none); why it is taken (CN_BACKUP_IMPORT or CN_BACKUP_RESTORE) */
+	const struct cn_backup_policy *backup;
+	int backup_reason;
 	cn_reject_fn on_reject;
 	cn_progress_fn on_progress;
+	cn_diff_fn on_diff;
 	void *ctx;
 };
 
@@ -476,12 +494,15 @@ int cn_lists_each(struct cn_store *st, const char *folder, cn_list_fn fn,
 
 /*
  * Deletes a list, its memberships, and the contacts that belong to no
- * other list, in one transaction.  *members and *contacts (may be NULL)
- * receive what was (or, with dry_run, would be) removed.  Returns 0, or -1
- * with err (CN_ENOINPUT if there is no such list; the store unchanged).
+ * other list, in one transaction, after taking a backup of it (policy bp,
+ * may be NULL; *backup_id receives its id or 0).  *members and *contacts
+ * (may be NULL) receive what was (or, with dry_run, would be) removed.
+ * Returns 0, or -1 with err (CN_ENOINPUT if there is no such list; the
+ * store unchanged).
  */
 int cn_list_delete(struct cn_store *st, const char *folder, const char *list,
-		   int dry_run, int64_t *members, int64_t *contacts,
+		   int dry_run, const struct cn_backup_policy *bp,
+		   int64_t *backup_id, int64_t *members, int64_t *contacts,
 		   struct cn_err *err);
 
 #include "carnet-sms.h"

@@ -20,6 +20,9 @@
 #include "internal.h"
 
 #define MAX_VALUE (64 * 1024)	/* longest accepted cell */
+/* the columns contact_record() reads */
+#define CONTACT_COLS                                                         \
+	"c.id, c.email, c.phone, c.first_name, c.last_name, c.attrs, c.uuid"
 #define MAX_MAP 256		/* pairs in one --map */
 
 enum target {
@@ -106,6 +109,10 @@ struct import {
 	struct cn_buf reason;
 	int fields_changed;
 };
+
+static cJSON *contact_record(struct cn_store *st, sqlite3_stmt *s,
+			     struct cn_record *rec, const char *const *cols,
+			     size_t ncols, int flat);
 
 /* --------------------------------------------------------------- map */
 
@@ -309,7 +316,7 @@ map_header(struct import *im, struct cn_err *err)
 			cn_buf_free(&cols);
 			return -1;
 		}
-	} else if (h) {
+	} else if (h && im->key != CN_KEY_RESTORE) {
 		static const enum target kt[] = {T_AUTO, T_EMAIL, T_PHONE,
 						 T_ID};
 
@@ -494,10 +501,11 @@ row_build(struct import *im, const struct cn_record *rec, struct row *r)
 			continue;
 		if (f->type == CN_V_STR) {
 			trim(&v, &len);
-			if (!len && !im->o->clear_empty)
+			if (!len && (!im->o->clear_empty || im->o->exact))
 				continue;
-		} else if (f->type == CN_V_NULL && !im->o->clear_empty) {
-			continue;
+		} else if (f->type == CN_V_NULL &&
+			   (!im->o->clear_empty || im->o->exact)) {
+			continue;	/* exact: an absent attribute is cleared */
 		}
 		if (im->attrs.len > 1)
 			cn_buf_addc(&im->attrs, ',');
@@ -715,7 +723,8 @@ update_contact(struct import *im, int64_t id, const struct row *r,
 
 	sqlite3_bind_int64(s, 1, id);
 	for (int t = T_EMAIL, i = 2; t <= T_LAST; t++, i += 2) {
-		int set = r->present[t] && (r->v[t] || clear);
+		int set = im->o->exact ||
+			  (r->present[t] && (r->v[t] || clear));
 
 		sqlite3_bind_int(s, i, set);
 		bind_opt(s, i + 1, r->v[t], r->len[t]);
@@ -726,6 +735,7 @@ update_contact(struct import *im, int64_t id, const struct row *r,
 	else
 		sqlite3_bind_null(s, 10);
 	sqlite3_bind_int64(s, 11, im->now);
+	sqlite3_bind_int(s, 12, im->o->exact);
 	rc = step_done(im, s, err);
 	if (rc < 0)
 		return -1;
@@ -801,14 +811,23 @@ reject(struct import *im, const struct cn_record *rec)
 			 im->reason.ptr);
 }
 
-static const char *const key_field[] = {"email", "email", "phone", "id"};
+static const char *const key_field[] = {"email", "email", "phone", "id",
+					"id"};
+
+static void
+diff(struct import *im, const char *change, const struct cn_record *rec)
+{
+	if (im->o->on_diff)
+		im->o->on_diff(im->o->ctx, change, rec);
+}
 
 /* Applies one record.  Returns 0 (applied, skipped or rejected) or -1. */
 static int
 apply(struct import *im, const struct cn_record *rec, struct cn_err *err)
 {
 	enum cn_import_mode mode = im->o->mode;
-	static const enum target kt[] = {T_EMAIL, T_EMAIL, T_PHONE, T_ID};
+	static const enum target kt[] = {T_EMAIL, T_EMAIL, T_PHONE, T_ID,
+					 T_ID};
 	struct row r;
 	enum cn_key key;
 	int64_t id;
@@ -820,6 +839,31 @@ apply(struct import *im, const struct cn_record *rec, struct cn_err *err)
 		return 0;
 	}
 	key = im->key;
+	if (key == CN_KEY_RESTORE) {
+		/* a restore: the contact of this id, else of this email,
+		 * else of this phone */
+		id = 0;
+		key = CN_KEY_ID;
+		if (r.v[T_ID] && (id = find_contact(im, key, &r, err)) < 0)
+			return -1;
+		if (!id && r.v[T_EMAIL]) {
+			key = CN_KEY_EMAIL;
+			if ((id = find_contact(im, key, &r, err)) < 0)
+				return -1;
+		}
+		if (!id && r.v[T_PHONE]) {
+			key = CN_KEY_PHONE;
+			if ((id = find_contact(im, key, &r, err)) < 0)
+				return -1;
+		}
+		if (!id && !r.v[T_ID] && !r.v[T_EMAIL] && !r.v[T_PHONE]) {
+			cn_buf_adds(&im->reason, "no id, email or phone to "
+				    "match a contact on");
+			reject(im, rec);
+			return 0;
+		}
+		goto found;
+	}
 	if (im->o->key == CN_KEY_AUTO && !r.v[kt[key]]) {
 		/* auto: email, else phone, else id, row by row */
 		if (r.v[T_EMAIL])
@@ -855,6 +899,7 @@ apply(struct import *im, const struct cn_record *rec, struct cn_err *err)
 		}
 	}
 	id = find_contact(im, key, &r, err);
+found:
 	if (id < 0)
 		return -1;
 	if (id == 0) {
@@ -872,8 +917,14 @@ apply(struct import *im, const struct cn_record *rec, struct cn_err *err)
 inserted:
 		/* a new contact needs no "seen" mark, its id says it; and its
 		 * membership is written with the others at the end
-		 * (add_new_members) */
+		 * (add_new_members).  A contact brought back with its old
+		 * id (a restore) is below that line: mark it now. */
+		if (id <= im->max_before &&
+		    (mark_seen(im, id, rec->line, &first, err) < 0 ||
+		     add_member(im, id, err) < 0))
+			return -1;
 		im->stats->inserted++;
+		diff(im, "add", rec);
 		return 0;
 	}
 	if (id > im->max_before) {
@@ -903,6 +954,7 @@ inserted:
 		if (add_member(im, id, err) < 0)
 			return -1;
 		im->stats->inserted++;
+		diff(im, "add", rec);
 		return 0;
 	}
 	if (mode == CN_MODE_UPDATE && !member) {
@@ -920,8 +972,10 @@ inserted:
 		if (add_member(im, id, err) < 0)
 			return -1;
 		im->stats->inserted++;
+		diff(im, "add", rec);
 	} else if (changed) {
 		im->stats->updated++;
+		diff(im, "update", rec);
 	} else {
 		im->stats->unchanged++;
 	}
@@ -987,14 +1041,16 @@ prepare_all(struct import *im, struct cn_err *err)
 		 " phone = CASE WHEN ?4 THEN ?5 ELSE phone END,"
 		 " first_name = CASE WHEN ?6 THEN ?7 ELSE first_name END,"
 		 " last_name = CASE WHEN ?8 THEN ?9 ELSE last_name END,"
-		 " attrs = CASE WHEN ?10 IS NULL THEN attrs ELSE"
-		 "   nullif(json_patch(coalesce(attrs, '{}'), ?10), '{}') END,"
+		 " attrs = CASE WHEN ?12 THEN ?10 WHEN ?10 IS NULL THEN attrs"
+		 "   ELSE nullif(json_patch(coalesce(attrs, '{}'), ?10), '{}')"
+		 "   END,"
 		 " updated_at = ?11 "
 		 "WHERE id = ?1 AND ("
 		 " (?2 AND email IS NOT ?3) OR (?4 AND phone IS NOT ?5) OR"
 		 " (?6 AND first_name IS NOT ?7) OR"
 		 " (?8 AND last_name IS NOT ?9) OR"
-		 " (?10 IS NOT NULL AND attrs IS NOT"
+		 " (?12 AND attrs IS NOT ?10) OR"
+		 " (NOT ?12 AND ?10 IS NOT NULL AND attrs IS NOT"
 		 "   nullif(json_patch(coalesce(attrs, '{}'), ?10), '{}')))",
 		 err))
 		return -1;
@@ -1107,6 +1163,30 @@ add_new_members(struct import *im, struct cn_err *err)
 					       cn_store_path(im->st));
 }
 
+static int
+diff_removed(struct import *im, struct cn_err *err)
+{
+	struct cn_record rec;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (prep(im, &s, "SELECT " CONTACT_COLS " FROM temp.cn_gone g JOIN "
+			 "contact c ON c.id = g.contact_id ORDER BY c.id", err))
+		return -1;
+	cn_record_init(&rec);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		cJSON *names = contact_record(im->st, s, &rec, NULL, 0, 0);
+
+		diff(im, "remove", &rec);
+		cJSON_Delete(names);
+	}
+	sqlite3_finalize(s);
+	cn_record_free(&rec);
+	return rc == SQLITE_DONE ? 0
+				 : cn_sql_fail(err, im->db,
+					       cn_store_path(im->st));
+}
+
 /* Replace mode: removes the members this import did not see, and the
  * contacts that belong to no list any more. */
 static int
@@ -1141,6 +1221,8 @@ remove_unseen(struct import *im, struct cn_err *err)
 	if (rc != SQLITE_DONE)
 		return cn_sql_fail(err, im->db, cn_store_path(im->st));
 	im->stats->removed = (uint64_t)sqlite3_changes(im->db);
+	if (im->o->on_diff && diff_removed(im, err) < 0)
+		return -1;
 	/* foreign keys are off during an import: do their work here */
 	if (cn_sql_exec(im->db,
 			"DELETE FROM temp.cn_gone WHERE contact_id IN (SELECT "
@@ -1184,7 +1266,7 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 {
 	struct import im;
 	struct cn_record *rec = NULL;
-	int rc = -1, in_tx = 0, fk_off = 0, all_or_nothing;
+	int rc = -1, in_tx = 0, fk_off = 0, all_or_nothing, changed;
 	struct cn_err rowerr;
 
 	memset(stats, 0, sizeof(*stats));
@@ -1238,6 +1320,22 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 	for (size_t i = 0; i < im.ncols; i++)	/* CSV: columns from the header */
 		if (im.cols[i].t == T_ATTR && !reserved(im.cols[i].attr))
 			note_field(&im, im.cols[i].attr);
+	if (o->exact && o->fields && strcmp(o->fields, im.fields.ptr) != 0) {
+		/* a restore: the list's columns become the backup's */
+		cn_buf_reset(&im.fields);
+		cn_buf_adds(&im.fields, o->fields);
+		im.fields_changed = 1;
+	}
+	/* an existing list is backed up before it changes, in this
+	 * transaction: the backup and the change commit together */
+	if (!im.list_created && !o->dry_run && o->backup) {
+		stats->backup_id = cn_backup_list(st, o->backup, im.list_id,
+						  o->backup_reason, err);
+		if (stats->backup_id < 0) {
+			stats->backup_id = 0;
+			goto out;
+		}
+	}
 
 	for (;;) {
 		int r = cn_reader_next(rd, &rec, &rowerr);
@@ -1265,6 +1363,12 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 			o->on_progress(o->ctx, cn_reader_offset(rd),
 				       stats->rows);
 	}
+	if (o->expect_rows > 0 && stats->rows != (uint64_t)o->expect_rows) {
+		cn_err_set(err, CN_EDATA, "%s: %llu rows read, %lld expected",
+			   im.name, (unsigned long long)stats->rows,
+			   (long long)o->expect_rows);
+		goto out;
+	}
 	if (o->mode == CN_MODE_REPLACE && stats->rejected == 0 &&
 	    remove_unseen(&im, err) < 0)
 		goto out;
@@ -1279,8 +1383,13 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 		stats->unchanged = stats->removed = 0;
 		stats->skipped = 0;
 	}
-	if (o->dry_run || (stats->rejected && all_or_nothing)) {
+	changed = stats->inserted || stats->updated || stats->removed ||
+		  im.fields_changed || im.list_created;
+	if (o->dry_run || (stats->rejected && all_or_nothing) || !changed) {
+		/* nothing to keep: no change, no backup of it either */
 		finalize_all(&im);
+		cn_backup_discard(st, stats->backup_id);
+		stats->backup_id = 0;
 		cn_sql_exec(im.db, "ROLLBACK", NULL);
 		in_tx = 0;
 	} else {
@@ -1293,8 +1402,11 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 	rc = 0;
 out:
 	finalize_all(&im);
-	if (in_tx)
+	if (in_tx) {
+		cn_backup_discard(st, stats->backup_id);
+		stats->backup_id = 0;
 		sqlite3_exec(im.db, "ROLLBACK", NULL, NULL, NULL);
+	}
 	if (fk_off)
 		sqlite3_exec(im.db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
 	if (rc < 0)
@@ -1368,13 +1480,61 @@ add_json_value(struct cn_record *rec, const char *name, const cJSON *it)
 	}
 }
 
+static const char *const fixed_cols[] = {"id", "email", "phone",
+					 "first_name", "last_name"};
+
+/*
+ * Fills rec from a row of CONTACT_COLS: the public id, the core fields,
+ * then the attributes: the columns cols[5..ncols) when flat (CSV, table),
+ * else every attribute in stored order.  The record borrows the names of
+ * the attributes from the parsed object returned: the caller deletes it
+ * (cJSON_Delete) once done with the record.
+ */
+static cJSON *
+contact_record(struct cn_store *st, sqlite3_stmt *s, struct cn_record *rec,
+	       const char *const *cols, size_t ncols, int flat)
+{
+	cJSON *attrs = NULL;
+
+	cn_record_reset(rec);
+	if (sqlite3_column_type(s, 6) == SQLITE_TEXT) {
+		cn_record_add(rec, fixed_cols[0],
+			      (const char *)sqlite3_column_text(s, 6),
+			      (size_t)sqlite3_column_bytes(s, 6), CN_V_STR);
+	} else {
+		char pub[37];
+
+		cn_contact_pubid(st, sqlite3_column_int64(s, 0), pub);
+		cn_record_add(rec, fixed_cols[0], pub, 36, CN_V_STR);
+	}
+	for (int i = 1; i < 5; i++) {
+		const char *v = (const char *)sqlite3_column_text(s, i);
+
+		cn_record_add(rec, fixed_cols[i], v,
+			      v ? (size_t)sqlite3_column_bytes(s, i) : 0,
+			      v ? CN_V_STR : CN_V_NULL);
+	}
+	if (sqlite3_column_type(s, 5) == SQLITE_TEXT)
+		attrs = cJSON_ParseWithLength(
+			(const char *)sqlite3_column_text(s, 5),
+			(size_t)sqlite3_column_bytes(s, 5));
+	if (flat) {
+		for (size_t i = 5; i < ncols; i++)
+			add_json_value(rec, cols[i],
+				       cJSON_GetObjectItemCaseSensitive(
+					       attrs, cols[i]));
+	} else if (attrs) {
+		for (const cJSON *it = attrs->child; it; it = it->next)
+			add_json_value(rec, it->string, it);
+	}
+	return attrs;
+}
+
 int64_t
 cn_contacts_export(struct cn_store *st, const char *folder, const char *list,
 		   FILE *out, enum cn_format fmt, const struct cn_csv_opts *csv,
 		   struct cn_err *err)
 {
-	static const char *const fixed[] = {"id", "email", "phone",
-					    "first_name", "last_name"};
 	sqlite3 *db = cn_store_db(st);
 	struct cn_buf fields;
 	const char **cols = NULL;
@@ -1401,7 +1561,7 @@ cn_contacts_export(struct cn_store *st, const char *folder, const char *list,
 		cn_err_set(err, CN_EINTERNAL, "out of memory");
 		goto out;
 	}
-	memcpy(cols, fixed, sizeof(fixed));
+	memcpy(cols, fixed_cols, sizeof(fixed_cols));
 	for (size_t i = 0; i < nattr; i++) {
 		const cJSON *it = cJSON_GetArrayItem(fa, (int)i);
 
@@ -1412,53 +1572,20 @@ cn_contacts_export(struct cn_store *st, const char *folder, const char *list,
 	if (!w)
 		goto out;
 	if (sqlite3_prepare_v2(db,
-			       "SELECT c.id, c.email, c.phone, c.first_name, "
-			       "c.last_name, c.attrs, c.uuid FROM member m JOIN "
-			       "contact"
-			       " c ON c.id = m.contact_id WHERE m.list_id = ?1"
-			       " ORDER BY m.contact_id", -1, &s, NULL)) {
+			       "SELECT " CONTACT_COLS " FROM member m JOIN "
+			       "contact c ON c.id = m.contact_id WHERE "
+			       "m.list_id = ?1 ORDER BY m.contact_id", -1, &s,
+			       NULL)) {
 		cn_sql_fail(err, db, "store");
 		goto out;
 	}
 	sqlite3_bind_int64(s, 1, id);
 	n = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		cJSON *attrs = NULL;
+		cJSON *names = contact_record(st, s, &rec, cols, ncols, flat);
 
-		cn_record_reset(&rec);
-		if (sqlite3_column_type(s, 6) == SQLITE_TEXT)
-			cn_record_add(&rec, fixed[0],
-				      (const char *)sqlite3_column_text(s, 6),
-				      (size_t)sqlite3_column_bytes(s, 6),
-				      CN_V_STR);
-		else {
-			char pub[37];
-
-			cn_contact_pubid(st, sqlite3_column_int64(s, 0), pub);
-			cn_record_add(&rec, fixed[0], pub, 36, CN_V_STR);
-		}
-		for (int i = 1; i < 5; i++) {
-			const char *v = (const char *)sqlite3_column_text(s, i);
-
-			cn_record_add(&rec, fixed[i], v,
-				      v ? (size_t)sqlite3_column_bytes(s, i) : 0,
-				      v ? CN_V_STR : CN_V_NULL);
-		}
-		if (sqlite3_column_type(s, 5) == SQLITE_TEXT)
-			attrs = cJSON_ParseWithLength(
-				(const char *)sqlite3_column_text(s, 5),
-				(size_t)sqlite3_column_bytes(s, 5));
-		if (flat) {
-			for (size_t i = 5; i < ncols; i++)
-				add_json_value(&rec, cols[i],
-					       cJSON_GetObjectItemCaseSensitive(
-						       attrs, cols[i]));
-		} else if (attrs) {
-			for (const cJSON *it = attrs->child; it; it = it->next)
-				add_json_value(&rec, it->string, it);
-		}
 		rc = cn_writer_put(w, &rec, err);
-		cJSON_Delete(attrs);
+		cJSON_Delete(names);
 		if (rc < 0) {
 			n = -1;
 			goto out;
@@ -1547,17 +1674,25 @@ exec_count(sqlite3 *db, const char *sql, int64_t id, int64_t *out,
 
 int
 cn_list_delete(struct cn_store *st, const char *folder, const char *list,
-	       int dry_run, int64_t *members, int64_t *contacts,
+	       int dry_run, const struct cn_backup_policy *bp,
+	       int64_t *backup_id, int64_t *members, int64_t *contacts,
 	       struct cn_err *err)
 {
 	sqlite3 *db = cn_store_db(st);
-	int64_t id, nm = 0, nc = 0;
+	int64_t id, nm = 0, nc = 0, bid = 0;
 
+	if (backup_id)
+		*backup_id = 0;
 	if (cn_sql_exec(db, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
 	id = list_lookup(db, folder, list, NULL, err);
 	if (id <= 0)
 		goto fail;
+	if (!dry_run && bp &&
+	    (bid = cn_backup_list(st, bp, id, CN_BACKUP_DELETE, err)) < 0) {
+		bid = 0;
+		goto fail;
+	}
 	if (exec_count(db, "SELECT count(*) FROM member WHERE list_id = ?1",
 		       id, &nm, err) ||
 	    exec_count(db, "SELECT count(*) FROM member m WHERE m.list_id = ?1"
@@ -1588,8 +1723,11 @@ cn_list_delete(struct cn_store *st, const char *folder, const char *list,
 		*members = nm;
 	if (contacts)
 		*contacts = nc;
+	if (backup_id)
+		*backup_id = bid;
 	return 0;
 fail:
+	cn_backup_discard(st, bid);
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }

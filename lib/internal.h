@@ -18,6 +18,8 @@ int cn_sql_fail(struct cn_err *err, sqlite3 *db, const char *what);
 int cn_sql_exec(sqlite3 *db, const char *sql, struct cn_err *err);
 /* The current time in Unix seconds ($CARNET_NOW overrides, for tests). */
 int64_t cn_now(void);
+/* The store's id prefix (23 characters): names its backup files. */
+const char *cn_store_idprefix(struct cn_store *st);
 /* Writes the public id of the local contact rowid into out[37]. */
 void cn_contact_pubid(struct cn_store *st, int64_t rowid, char out[37]);
 /* The rowid named by a public id of this store, or 0 if id is not one

@@ -433,6 +433,12 @@ load_prefix(struct cn_store *st, struct cn_err *err)
 	return 0;
 }
 
+const char *
+cn_store_idprefix(struct cn_store *st)
+{
+	return st->prefix;
+}
+
 void
 cn_contact_pubid(struct cn_store *st, int64_t rowid, char out[37])
 {
