@@ -37,7 +37,7 @@ CLI_TESTS := $(sort $(wildcard tests/cli/t*.sh))
 MANPAGES := $(wildcard man/*.[157])
 
 DEB_BUILD := gcc make pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libssl-dev \
-             libcjson-dev libcsv-dev libyaml-dev zlib1g-dev libssl-dev
+             libcjson-dev libcsv-dev libyaml-dev
 DEB_TEST  := sqlite3 jq perl mandoc time valgrind
 
 .PHONY: all demo check check-asan check-valgrind bench deps install uninstall clean lint \
