@@ -155,6 +155,8 @@ struct run {
 	struct cn_writer *diff;	/* --diff rows, or NULL */
 	const char *name;	/* input name, for messages */
 	unsigned long shown;
+	const char *const *cols;	/* flat diff columns, or NULL */
+	size_t ncols;
 };
 
 static void
@@ -177,9 +179,21 @@ on_diff(void *ctx, const char *change, const struct cn_record *rec)
 		return;
 	cn_record_init(&d);
 	cn_record_add(&d, "change", change, strlen(change), CN_V_STR);
-	for (size_t i = 0; i < rec->nfields; i++)
-		cn_record_add(&d, rec->fields[i].name, rec->fields[i].value,
-			      rec->fields[i].len, rec->fields[i].type);
+	if (r->cols) {
+		/* CSV, table: the backup's columns, in order */
+		for (size_t i = 0; i < r->ncols; i++) {
+			const struct cn_field *f = cn_record_get(rec,
+								 r->cols[i]);
+
+			cn_record_add(&d, r->cols[i], f ? f->value : NULL,
+				      f ? f->len : 0, f ? f->type : CN_V_NULL);
+		}
+	} else {
+		for (size_t i = 0; i < rec->nfields; i++)
+			cn_record_add(&d, rec->fields[i].name,
+				      rec->fields[i].value, rec->fields[i].len,
+				      rec->fields[i].type);
+	}
 	cn_writer_put(r->diff, &d, NULL);
 	cn_record_free(&d);
 }
@@ -260,8 +274,20 @@ restore(struct cli *c, struct opts *o, struct run *r, struct cn_reader *rd,
 	int status;
 
 	if (o->diff) {
-		r->diff = cn_writer_open(stdout, cli_format(c, CN_FMT_NDJSON),
-					 NULL, 0, NULL, &err);
+		enum cn_format f = cli_format(c, CN_FMT_NDJSON);
+		const char *cols[256];
+		size_t n = 0;
+
+		if (f != CN_FMT_CSV && f != CN_FMT_TABLE)
+			r->cols = NULL;
+		else if (r->cols && r->ncols < 255) {
+			cols[n++] = "change";
+			for (size_t i = 0; i < r->ncols; i++)
+				cols[n++] = r->cols[i];
+		} else
+			r->cols = NULL;
+		r->diff = cn_writer_open(stdout, f, n ? cols : NULL, n, NULL,
+					 &err);
 		if (!r->diff)
 			return cli_fail(c, &err);
 	}
@@ -298,7 +324,7 @@ from_backup(struct cli *c, struct opts *o, const char *arg)
 	struct cn_backup_reader *br;
 	struct cn_reader *rd;
 	struct cn_import_opts io;
-	struct run r = {c, o, NULL, NULL, 0};
+	struct run r = {c, o, NULL, NULL, 0, NULL, 0};
 	char what[64], *end;
 	long long id;
 	int status;
@@ -327,6 +353,7 @@ from_backup(struct cli *c, struct opts *o, const char *arg)
 	if (strcmp(io.folder, b.folder) != 0)
 		io.map = "id=-";
 	r.name = b.file;
+	r.cols = cn_backup_reader_columns(br, &r.ncols);
 	snprintf(what, sizeof(what), "backup %lld", id);
 	if (c->verbose)
 		cli_warn(c, "restoring backup %lld (%s, %lld rows, %s) into "
@@ -352,7 +379,7 @@ from_file(struct cli *c, struct opts *o)
 	struct cn_import_opts io;
 	struct cn_csv_opts csv = {o->delim, 0};
 	struct cn_buf map;
-	struct run r = {c, o, NULL, o->file, 0};
+	struct run r = {c, o, NULL, o->file, 0, NULL, 0};
 	FILE *in = stdin;
 	int status;
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh - the main job of carnet on a store of its own (demo/carnet.db):
 # import a French CSV export with a field map, look at it, export it as
-# JSON, preview a replace import, apply it, and delete a list.
+# JSON, preview a replace import, apply it, find the automatic backup it
+# took, restore the list from it, and delete a list.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -33,6 +34,13 @@ step carnet-contacts import --list clients --map "$map" --mode replace \
 	--dry-run --format json "$here/clients-update.csv"
 step carnet-contacts import --list clients --map "$map" --mode replace \
 	"$here/clients-update.csv"
+step carnet-contacts export --list clients --format table
+echo
+echo "Oops: that replace removed Bruno and David. The import took a backup first:"
+step carnet-backup ls --list clients --format table
+step carnet-backup verify --format table
+step carnet-restore 1 --mode replace --dry-run --diff --format table
+step carnet-restore 1 --mode replace
 step carnet-contacts export --list clients --format table
 step carnet-contacts import --list old-leads --map "$map" --mode add \
 	"$here/clients-update.csv"

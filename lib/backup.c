@@ -784,6 +784,9 @@ struct cn_backup_reader {
 	int fd;
 	struct cn_reader *rd;
 	char *fields;
+	cJSON *fa;	/* fields, parsed */
+	const char **cols;
+	size_t ncols;
 	int64_t rows;	/* from the header */
 	const struct cn_backup_info *b;
 };
@@ -915,6 +918,31 @@ cn_backup_reader_fields(struct cn_backup_reader *br)
 	return br->fields;
 }
 
+const char *const *
+cn_backup_reader_columns(struct cn_backup_reader *br, size_t *n)
+{
+	static const char *const fixed[] = {"id", "email", "phone",
+					    "first_name", "last_name"};
+
+	if (!br->cols) {
+		br->fa = br->fields ? cJSON_Parse(br->fields) : NULL;
+		br->cols = calloc(5 + (size_t)cJSON_GetArraySize(br->fa),
+				  sizeof(*br->cols));
+		if (!br->cols) {
+			*n = 0;
+			return NULL;
+		}
+		memcpy(br->cols, fixed, sizeof(fixed));
+		br->ncols = 5;
+		for (const cJSON *it = br->fa ? br->fa->child : NULL; it;
+		     it = it->next)
+			if (cJSON_IsString(it))
+				br->cols[br->ncols++] = it->valuestring;
+	}
+	*n = br->ncols;
+	return br->cols;
+}
+
 int
 cn_backup_reader_close(struct cn_backup_reader *br, struct cn_err *err)
 {
@@ -935,6 +963,8 @@ cn_backup_reader_close(struct cn_backup_reader *br, struct cn_err *err)
 	if (br->fd >= 0)
 		close(br->fd);
 	free(br->fields);
+	free(br->cols);
+	cJSON_Delete(br->fa);
 	free(br);
 	return rc;
 }

@@ -118,6 +118,10 @@ struct cn_backup_reader *cn_backup_reader_open(struct cn_store *st,
 					       struct cn_reader **rd,
 					       struct cn_err *err);
 const char *cn_backup_reader_fields(struct cn_backup_reader *br);
+/* The backup's columns: id, email, phone, first_name, last_name, then its
+ * attribute columns; *n receives their number.  Valid until close. */
+const char *const *cn_backup_reader_columns(struct cn_backup_reader *br,
+					    size_t *n);
 /* Returns 0, or -1 with err if the stream turned out truncated. */
 int cn_backup_reader_close(struct cn_backup_reader *br, struct cn_err *err);
 

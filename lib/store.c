@@ -515,15 +515,15 @@ cn_store_open(const char *path, long busy_timeout_ms, struct cn_err *err)
 							 : 60000);
 	/*
 	 * WAL with synchronous=NORMAL: a commit is durable against a process
-	 * crash and atomic against power loss.  A 32 MiB page cache and
-	 * memory-mapped reads keep large imports off the disk without
-	 * letting memory grow with the input.
+	 * crash and atomic against power loss.  A 16 MiB page cache is full
+	 * by 100,000 contacts, so memory stays the same whatever the input
+	 * size; no mmap, whose mapped pages would count as resident.
 	 */
 	if (cn_sql_exec(st->db,
 			"PRAGMA journal_mode=WAL;"
 			"PRAGMA synchronous=NORMAL;"
 			"PRAGMA foreign_keys=ON;"
-			"PRAGMA cache_size=-32768;"
+			"PRAGMA cache_size=-16384;"
 			"PRAGMA mmap_size=0;"
 			"PRAGMA temp_store=FILE;",
 			err) < 0 ||
