@@ -2,7 +2,7 @@
 # Every option in a tool's --help is in its man page and the other way
 # round; every man page is clean under mandoc -Tlint; --help has examples.
 . "$(dirname "$0")/../lib.sh"
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$TOP
 
 command -v mandoc >/dev/null || skip_all "mandoc is not installed (make deps)"
 

@@ -2,7 +2,7 @@
 # make install puts tools, man pages, the library, its header and a
 # pkg-config file in place; a program builds against the installed library.
 . "$(dirname "$0")/../lib.sh"
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$TOP
 command -v pkg-config >/dev/null || skip_all "pkg-config is not installed (make deps)"
 
 dest=$T/dest
