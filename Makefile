@@ -23,7 +23,7 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
            -Wstrict-prototypes -Wmissing-prototypes
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC
 ALL_CPPFLAGS = -D_GNU_SOURCE -Ilib $(CPPFLAGS)
-LIBS    := -lsqlite3 -lcsv -lcjson -lyaml -lcurl -lm -lz -lcrypto
+LIBS    := -lsqlite3 -lcsv -lcjson -lyaml -lcurl -lm -lz -lcrypto -lpthread
 VERSION := $(shell sed -n 's/^#define CN_VERSION "\(.*\)"/\1/p' lib/carnet.h)
 
 LIB_SRC := $(wildcard lib/*.c)
@@ -73,7 +73,7 @@ $(B)/carnet.pc: Makefile
 	  'Description: contact lists, backups, sync and SMS campaigns' \
 	  'Version: $(VERSION)' \
 	  'Requires.private: sqlite3 libcurl libcjson yaml-0.1' \
-	  'Libs: -L$${libdir} -lcarnet' 'Libs.private: -lcsv -lz -lcrypto -lm' \
+	  'Libs: -L$${libdir} -lcarnet' 'Libs.private: -lcsv -lz -lcrypto -lpthread -lm' \
 	  'Cflags: -I$${includedir}' > $@
 
 check: all $(UNIT_BIN)

@@ -239,8 +239,15 @@ on_reject(void *ctx, const struct cn_record *rec, const char *raw,
 		cn_record_init(&r);
 		cn_record_add(&r, "line", num, (size_t)n, CN_V_NUM);
 		cn_record_add(&r, "reason", reason, strlen(reason), CN_V_STR);
-		if (raw && rawlen)
+		if (raw && rawlen) {
+			/* one line per reject: the object parsed, so its line
+			 * breaks are whitespace between tokens */
 			cn_record_add(&r, "record", raw, rawlen, CN_V_RAW);
+			for (size_t i = 0; i < r.fields[2].len; i++)
+				if (r.fields[2].value[i] == '\n' ||
+				    r.fields[2].value[i] == '\r')
+					r.fields[2].value[i] = ' ';
+		}
 		cn_writer_put(rc->jw, &r, NULL);
 		cn_record_free(&r);
 		return;
@@ -464,12 +471,17 @@ cmd_import(struct cli *c, struct opts *o, int argc, char **argv)
 	if (!status && stats.rejected)
 		status = EX_DATAERR;
 out:
-	if (rc.jw && cn_writer_close(rc.jw, NULL) < 0 && status == 0)
-		status = EX_CANTCREAT;
-	if (rc.fp && fclose(rc.fp) != 0 && status == 0) {
-		cli_warn(c, "%s: write error: %s", o->rejects,
-			 strerror(errno));
-		status = EX_CANTCREAT;
+	if (rc.fp) {
+		/* lost rejects are worse than rejects: 73 wins over 65 */
+		int bad = rc.jw && cn_writer_close(rc.jw, NULL) < 0;
+
+		bad |= ferror(rc.fp) != 0;
+		bad |= fclose(rc.fp) != 0;
+		if (bad) {
+			cli_warn(c, "%s: write error: %s", o->rejects,
+				 strerror(errno ? errno : EIO));
+			status = EX_CANTCREAT;
+		}
 	}
 	cn_reader_close(rd);
 	if (in != stdin)

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -61,13 +62,32 @@ hex(const unsigned char *d, size_t n, char *out)
 
 /* ------------------------------------------------ gzip+sha256 writer */
 
+/*
+ * The writer compresses in a thread of its own, so that reading the list
+ * out of SQLite and deflating it use two cores, as `sqlite3 | gzip` does.
+ * stdio hands it full buffers through a queue of NBUF; memory stays at
+ * (NBUF + 2) * CHUNK whatever the list's size.
+ */
+#define NBUF 4
+
 struct gzw {
 	int fd;
 	z_stream z;
 	EVP_MD_CTX *md;
 	unsigned char *out;
 	uint64_t size;
-	int err;	/* errno of the first failure */
+	int err;	/* errno of the first failure (thread-owned until join) */
+
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned char *buf[NBUF];	/* the buffers; queue slots below */
+	size_t len[NBUF];
+	int head, count;	/* full buffers waiting: [head, head+count) */
+	int fill;		/* the buffer stdio writes into */
+	size_t used;		/* bytes in buf[fill] */
+	int done;		/* no more input */
+	int failed;		/* the thread stopped on an error */
 };
 
 static int
@@ -113,38 +133,129 @@ gzw_deflate(struct gzw *g, const void *buf, size_t len, int flush)
 	return 0;
 }
 
+/* The compressing thread: deflates queued buffers until done. */
+static void *
+gzw_thread(void *arg)
+{
+	struct gzw *g = arg;
+
+	for (;;) {
+		int slot, rc;
+
+		pthread_mutex_lock(&g->mu);
+		while (!g->count && !g->done)
+			pthread_cond_wait(&g->cv, &g->mu);
+		if (!g->count) {
+			pthread_mutex_unlock(&g->mu);
+			break;
+		}
+		slot = g->head;
+		pthread_mutex_unlock(&g->mu);
+
+		rc = g->failed ? 0 : gzw_deflate(g, g->buf[slot], g->len[slot],
+						 Z_NO_FLUSH);
+
+		pthread_mutex_lock(&g->mu);
+		if (rc < 0)
+			g->failed = 1;
+		g->head = (g->head + 1) % NBUF;
+		g->count--;
+		pthread_cond_broadcast(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+	}
+	if (!g->failed && gzw_deflate(g, "", 0, Z_FINISH) < 0)
+		g->failed = 1;
+	return NULL;
+}
+
+/* Queues buf[fill] for the thread and takes a free buffer.  Returns 0,
+ * or -1 if the thread failed. */
+static int
+gzw_hand_over(struct gzw *g)
+{
+	int rc;
+
+	pthread_mutex_lock(&g->mu);
+	/* one buffer is always ours (fill): at most NBUF - 1 queued */
+	while (g->count == NBUF - 1 && !g->failed)
+		pthread_cond_wait(&g->cv, &g->mu);
+	rc = g->failed ? -1 : 0;
+	if (!rc) {
+		g->len[g->fill] = g->used;
+		g->count++;
+		g->fill = (g->head + g->count) % NBUF;
+		g->used = 0;
+		pthread_cond_broadcast(&g->cv);
+	}
+	pthread_mutex_unlock(&g->mu);
+	return rc;
+}
+
 static ssize_t
 gzw_write(void *cookie, const char *buf, size_t len)
 {
 	struct gzw *g = cookie;
+	size_t off = 0;
 
-	if (g->err || gzw_deflate(g, buf, len, Z_NO_FLUSH) < 0) {
-		errno = g->err ? g->err : EIO;
-		return -1;
+	while (off < len) {
+		size_t n = CHUNK - g->used;
+
+		if (n > len - off)
+			n = len - off;
+		memcpy(g->buf[g->fill] + g->used, buf + off, n);
+		g->used += n;
+		off += n;
+		if (g->used == CHUNK && gzw_hand_over(g) < 0) {
+			errno = g->err ? g->err : EIO;
+			return -1;
+		}
 	}
 	return (ssize_t)len;
 }
 
+static void
+gzw_free(struct gzw *g)
+{
+	for (int i = 0; i < NBUF; i++)
+		free(g->buf[i]);
+	free(g->out);
+	EVP_MD_CTX_free(g->md);
+	memset(g->buf, 0, sizeof(g->buf));
+	g->out = NULL;
+	g->md = NULL;
+}
+
 /* Opens a writer on fd: returns a FILE whose bytes are deflated (gzip,
- * level 1) and hashed on their way to fd. */
+ * level 1) and hashed on their way to fd by a thread of its own. */
 static FILE *
 gzw_open(struct gzw *g, int fd)
 {
 	cookie_io_functions_t io = {NULL, gzw_write, NULL, NULL};
 	FILE *fp;
+	int ok = 1;
 
 	memset(g, 0, sizeof(*g));
 	g->fd = fd;
 	g->out = malloc(CHUNK);
 	g->md = EVP_MD_CTX_new();
-	if (!g->out || !g->md ||
+	for (int i = 0; i < NBUF; i++)
+		ok &= (g->buf[i] = malloc(CHUNK)) != NULL;
+	if (!ok || !g->out || !g->md ||
 	    deflateInit2(&g->z, 1, Z_DEFLATED, 15 + 16, 9,
-			 Z_DEFAULT_STRATEGY) != Z_OK ||
-	    !EVP_DigestInit_ex(g->md, EVP_sha256(), NULL)) {
-		free(g->out);
-		EVP_MD_CTX_free(g->md);
-		g->out = NULL;
-		g->md = NULL;
+			 Z_DEFAULT_STRATEGY) != Z_OK) {
+		gzw_free(g);
+		return NULL;
+	}
+	if (!EVP_DigestInit_ex(g->md, EVP_sha256(), NULL)) {
+		deflateEnd(&g->z);
+		gzw_free(g);
+		return NULL;
+	}
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	if (pthread_create(&g->thread, NULL, gzw_thread, g) != 0) {
+		deflateEnd(&g->z);
+		gzw_free(g);
 		return NULL;
 	}
 	fp = fopencookie(g, "w", io);
@@ -153,25 +264,32 @@ gzw_open(struct gzw *g, int fd)
 	return fp;
 }
 
-/* Finishes the gzip stream and the digest.  Returns 0 or -1 (errno). */
+/* Flushes stdio, lets the thread finish the gzip stream and the digest.
+ * Returns 0 or -1 (errno). */
 static int
 gzw_close(struct gzw *g, FILE *fp, char sha[65])
 {
 	unsigned char d[EVP_MAX_MD_SIZE];
 	unsigned int dl = 0;
-	int rc = 0;
+	int rc = fclose(fp) != 0 ? -1 : 0;
 
-	if (fclose(fp) != 0 || g->err)
+	if (!rc && g->used && gzw_hand_over(g) < 0)
 		rc = -1;
-	if (!rc && gzw_deflate(g, "", 0, Z_FINISH) < 0)
+	pthread_mutex_lock(&g->mu);
+	g->done = 1;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	pthread_join(g->thread, NULL);
+	if (g->failed)
 		rc = -1;
 	deflateEnd(&g->z);
 	if (!rc) {
 		EVP_DigestFinal_ex(g->md, d, &dl);
 		hex(d, dl, sha);
 	}
-	EVP_MD_CTX_free(g->md);
-	free(g->out);
+	pthread_mutex_destroy(&g->mu);
+	pthread_cond_destroy(&g->cv);
+	gzw_free(g);
 	if (rc && !g->err)
 		g->err = EIO;
 	errno = g->err;
