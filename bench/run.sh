@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench/run.sh - carnet-contacts import/export against the sqlite3 shell.
+# bench/run.sh - carnet-contacts import/export against the sqlite3 shell;
+# carnet-backup and carnet-restore against sqlite3 | gzip and an import.
 #
 # For each size in BENCH_ROWS it generates one contacts CSV (bench/gen.c),
 # then times, on that same file and in the same run:
@@ -7,6 +8,11 @@
 #           carnet-contacts import --mode upsert --key email (normalises too)
 #   export  sqlite3 -csv 'SELECT * FROM contacts' > file
 #           carnet-contacts export --format csv > file
+#   backup  sqlite3 -csv 'SELECT * FROM contacts' | gzip -1 > file
+#           carnet-backup create --list bench          (target <= 1.2)
+#   restore carnet-restore ID --mode upsert, into the unchanged list and
+#           into an empty one, against carnet-contacts import --mode
+#           upsert of the same rows                   (target <= 1.1)
 # and prints elapsed and CPU seconds (medians of the runs), peak RSS (the
 # largest of the runs), the carnet/sqlite3 ratios and PASS/MISS against
 # the targets of issue 2: import ratio <= 1.0, export ratio <= 1.1, peak
@@ -54,9 +60,11 @@ SCHEMA='CREATE TABLE contacts(email TEXT, phone TEXT, first_name TEXT,
 CREATE UNIQUE INDEX contacts_email ON contacts(email);'
 LIST=bench
 
-# Targets (issue 2, "Performance").
+# Targets (issue 2, "Performance"; issue 3 for backup and restore).
 T_IMPORT=1.0
 T_EXPORT=1.1
+T_BACKUP=1.2
+T_RESTORE=1.1
 T_RSS_MIB=128
 T_GROWTH=1.25
 
@@ -84,6 +92,13 @@ have_carnet=1
 if [[ ! -x $carnet ]]; then
 	have_carnet=0
 	note "carnet-contacts not built ($carnet): measuring sqlite3 only"
+fi
+backup=$CARNET_BIN/carnet-backup
+restore=$CARNET_BIN/carnet-restore
+have_backup=$have_carnet
+if [[ ! -x $backup || ! -x $restore ]]; then
+	have_backup=0
+	note "carnet-backup/carnet-restore not built: no backup measurements"
 fi
 
 # --- the generator ----------------------------------------------------
@@ -177,6 +192,37 @@ carnet_export() {
 		--format csv </dev/null >carnet.csv
 }
 
+# Issue 3: a backup of the list against sqlite3 -csv | gzip -1 of the same
+# rows; a restore (upsert) of that backup into the unchanged list and into
+# an empty list against carnet-contacts import --mode upsert of the same
+# rows (the backup exported as CSV).  Automatic backups stay on: a restore
+# and an import into an existing list both take one first.
+ref_backup() {
+	timed ref-backup bash -c "sqlite3 -bail -csv ref.db 'SELECT * FROM
+		contacts' | gzip -1 > ref.csv.gz" </dev/null
+}
+
+carnet_backup() {
+	rm -rf backups
+	timed carnet-backup "$backup" --store carnet.db --format csv \
+		create --list "$LIST" </dev/null >carnet-backup.out
+	bid=$(tail -n 1 carnet-backup.out | cut -d, -f1)
+	[[ $bid =~ ^[0-9]+$ ]] || die "carnet-backup create printed no id"
+	"$backup" --store carnet.db export "$bid" --format csv >backup-rows.csv
+}
+
+carnet_restores() {
+	timed restore-same "$restore" --store carnet.db "$bid" \
+		--mode upsert </dev/null >/dev/null
+	timed import-same "$carnet" --store carnet.db import --list "$LIST" \
+		--mode upsert backup-rows.csv </dev/null >/dev/null
+	timed restore-empty "$restore" --store carnet.db "$bid" \
+		--into "empty-r$runs" --mode upsert </dev/null >/dev/null
+	timed import-empty "$carnet" --store carnet.db import \
+		--list "empty-i$runs" --mode upsert backup-rows.csv \
+		</dev/null >/dev/null
+}
+
 # carnet_members: members of the list, read from the store with sqlite3.
 carnet_members() {
 	sqlite3 -bail carnet.db "SELECT count(*) FROM member m
@@ -240,6 +286,11 @@ for n in $BENCH_ROWS; do
 			carnet_import
 			carnet_export
 		fi
+		if [[ $have_backup = 1 ]]; then
+			ref_backup
+			carnet_backup
+			carnet_restores
+		fi
 		runs=$((runs + 1))
 		round=$((SECONDS - t0))
 		note "$n rows: run $runs done in ${round}s"
@@ -270,7 +321,21 @@ for n in $BENCH_ROWS; do
 		note "$n rows: carnet-contacts import said: ${said:-nothing}"
 	fi
 
-	for m in ref-import ref-export carnet-import carnet-export; do
+	if [[ $have_backup = 1 ]]; then
+		got=$(csv_records backup-rows.csv)
+		[[ $((got - 1)) = "$n" ]] ||
+			die "$n rows: the backup holds $((got - 1)) rows, expected $n"
+		for l in "$LIST" "empty-r$((runs - 1))" "empty-i$((runs - 1))"; do
+			got=$(sqlite3 carnet.db "SELECT count(*) FROM member m JOIN
+				list l ON l.id = m.list_id WHERE l.name = '$l'")
+			[[ $got = "$n" ]] ||
+				die "$n rows: list $l has $got members, expected $n"
+		done
+	fi
+
+	for m in ref-import ref-export carnet-import carnet-export \
+		ref-backup carnet-backup restore-same import-same \
+		restore-empty import-empty; do
 		[[ -s $m.times ]] || continue
 		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$m" "$runs" \
 			"$(median "$m.times")" "$(peak "$m.times")" \
@@ -284,6 +349,7 @@ done
 awk -F'\t' -v ti="$T_IMPORT" -v te="$T_EXPORT" -v tr="$T_RSS_MIB" \
 	-v tg="$T_GROWTH" '
 function verdict(ok) { return ok ? "PASS" : "MISS" }
+$2 !~ /^(ref|carnet)-(import|export)$/ { next }
 {
 	n = $1; m = $2; split(m, p, "-"); tool = p[1]; op = p[2]
 	sec[n, m] = $4; rss[n, m] = $5; runs[n, m] = $3; cpu[n, m] = $6
@@ -330,6 +396,32 @@ END {
 		}
 	}
 }' "$results" | tee "$out/last-results.txt"
+awk -F'\t' -v tb="$T_BACKUP" -v trs="$T_RESTORE" -v tr="$T_RSS_MIB" '
+function verdict(ok) { return ok ? "PASS" : "MISS" }
+{ sec[$1, $2] = $4; rss[$1, $2] = $5; cpu[$1, $2] = $6; runs[$1, $2] = $3
+  if (!($1 in seen)) { seen[$1] = 1; sizes[++ns] = $1 } }
+function row(n, name, m, ref, t) {
+	if (!((n, m) in sec) || !((n, ref) in sec)) return
+	r = sec[n, ref] > 0 ? sec[n, m] / sec[n, ref] : 0
+	printf "%9s  %-28s %8.2f %8.2f %9.1f   vs %8.2f s  ratio %5.2f  %s <= %.1f  %s\n",
+	    n, name, sec[n, m], cpu[n, m], rss[n, m], sec[n, ref], r,
+	    verdict(r <= t + 1e-9), t,
+	    verdict(rss[n, m] <= tr) " RSS <= " tr
+}
+END {
+	if (!ns) exit
+	printf "\n%9s  %-28s %8s %8s %9s\n", "rows", "backup and restore",
+	    "seconds", "cpu s", "peak MiB"
+	for (i = 1; i <= ns; i++) {
+		n = sizes[i]
+		row(n, "backup create (sqlite3|gzip)", "carnet-backup",
+		    "ref-backup", tb)
+		row(n, "restore upsert, unchanged", "restore-same",
+		    "import-same", trs)
+		row(n, "restore upsert, empty list", "restore-empty",
+		    "import-empty", trs)
+	}
+}' "$results" | tee -a "$out/last-results.txt"
 if [[ $have_carnet = 0 ]]; then
 	echo "carnet: not measured (carnet-contacts not built: $carnet)" |
 		tee -a "$out/last-results.txt"
