@@ -411,7 +411,12 @@ cmd_prune(struct cli *c, struct opts *o)
 	if ((status = cli_open(c)))
 		return status;
 	memset(&po, 0, sizeof(po));
-	po.days = o->days >= 0 ? o->days : c->cfg.backup_retention_days;
+	/* backup.retention_days: 0 keeps backups forever; --days 0 means
+	 * what it says */
+	po.days = o->days >= 0 ? o->days
+		  : c->cfg.backup_retention_days > 0
+			  ? c->cfg.backup_retention_days
+			  : -1;
 	po.keep_last = o->keep_last >= 0 ? o->keep_last
 					 : c->cfg.backup_keep_last;
 	po.force = o->force;
@@ -424,11 +429,16 @@ cmd_prune(struct cli *c, struct opts *o)
 			    &err);
 	if (cn_writer_close(p.w, n >= 0 ? &err : NULL) < 0 || n < 0)
 		return cli_fail(c, &err);
-	if (!c->quiet)
+	if (!c->quiet && po.days >= 0)
 		cli_warn(c, "%s %lld backups older than %ld days%s",
 			 o->dry_run ? "would remove" : "removed", (long long)n,
 			 po.days,
 			 po.keep_last ? " (keeping the newest of each list)"
+				      : "");
+	else if (!c->quiet)
+		cli_warn(c, "%s %lld backups (retention: forever%s)",
+			 o->dry_run ? "would remove" : "removed", (long long)n,
+			 po.keep_last ? ", keeping the newest of each list"
 				      : "");
 	return 0;
 }

@@ -196,7 +196,9 @@ cli_auto_prune(struct cli *c, int64_t backup_id)
 
 	if (backup_id <= 0 || !c->cfg.backup_auto_prune)
 		return;
-	o.days = c->cfg.backup_retention_days;
+	o.days = c->cfg.backup_retention_days > 0
+			 ? c->cfg.backup_retention_days
+			 : -1;	/* 0: forever */
 	o.keep_last = c->cfg.backup_keep_last;
 	if (cn_backup_prune(c->st, cli_backup_policy(c), &o, NULL, NULL,
 			    &err) < 0)

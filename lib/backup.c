@@ -1214,9 +1214,14 @@ prune_orphans(struct cn_store *st, const char *dir, int dry_run,
 
 		struct stat sb;
 
-		if (l <= strlen(SUFFIX) ||
-		    strcmp(de->d_name + l - strlen(SUFFIX), SUFFIX) != 0 ||
-		    strncmp(de->d_name, cn_store_idprefix(st), 8) != 0)
+		/* NAME.ndjson.gz, or NAME.ndjson.gz.tmp.XXXXXX left by a
+		 * backup killed while writing */
+		int backup_file = l > strlen(SUFFIX) &&
+				  strcmp(de->d_name + l - strlen(SUFFIX),
+					 SUFFIX) == 0;
+
+		if (strncmp(de->d_name, cn_store_idprefix(st), 8) != 0 ||
+		    (!backup_file && !strstr(de->d_name, SUFFIX ".tmp.")))
 			continue;
 		memset(&b, 0, sizeof(b));
 		if (snprintf(b.file, sizeof(b.file), "%s/%s", dir,
@@ -1248,7 +1253,11 @@ cn_backup_prune(struct cn_store *st, const struct cn_backup_policy *p,
 {
 	sqlite3 *db = cn_store_db(st);
 	sqlite3_stmt *s;
-	int64_t now = cn_now(), cutoff = now - (int64_t)o->days * 86400;
+	int64_t now = cn_now();
+	/* days < 0: no age limit (retention 0 means forever); then only
+	 * keep_last, if any, removes */
+	int64_t cutoff = o->days >= 0 ? now - (int64_t)o->days * 86400
+			 : o->keep_last > 0 ? INT64_MAX : INT64_MIN;
 	int64_t n = 0;
 	struct cn_buf files;	/* paths to unlink, NUL-separated */
 	int rc;

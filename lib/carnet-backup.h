@@ -126,7 +126,8 @@ const char *const *cn_backup_reader_columns(struct cn_backup_reader *br,
 int cn_backup_reader_close(struct cn_backup_reader *br, struct cn_err *err);
 
 struct cn_prune_opts {
-	long days;		/* older than this many days (from now) */
+	long days;		/* older than this many days (from now); < 0:
+				   no age limit (only keep_last removes) */
 	long keep_last;		/* keep the newest N of each list (0: none) */
 	int force;		/* may remove a list's newest backup when it
 				   is less than 24 hours old */

@@ -155,7 +155,7 @@ touch -d '2 days ago' "$old" "$tmp" "$foreign" backups/README
 run carnet-backup prune --dry-run
 like "$out" ",\(orphan file\),.*$old" "prune --dry-run lists an orphan file older than a day"
 ok "$([ -e "$old" ]; echo $?)" "and leaves it"
-is "$err" "carnet-backup: would remove 5 backups older than 30 days" "and counts it"
+is "$err" "carnet-backup: would remove 6 backups older than 30 days" "and counts it (and the temporary file)"
 run carnet-backup prune
 is "$status" 0 "prune exits 0"
 ok "$([ ! -e "$old" ]; echo $?)" "an orphan file of this store older than a day is removed"
