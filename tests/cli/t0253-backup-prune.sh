@@ -116,11 +116,22 @@ reset
 printf 'backup:\n  retention_days: 0\n' >r0.yaml
 chmod 600 r0.yaml
 run carnet-backup --config r0.yaml prune
-# BUG: carnet.yaml(5) says "backup.retention_days ... 0 keeps them forever",
-# but cmd/carnet-backup.c:414 passes 0 on as --days 0 and cn_backup_prune
-# (lib/backup.c, cutoff = now - days * 86400) then removes every backup
-# but each list's newest under 24 hours: expected "1,...,8" kept, got "4,8".
 is "$(left)" "1,2,3,4,5,6,7,8" "backup.retention_days: 0 keeps backups forever (carnet.yaml(5))"
+is "$err" "carnet-backup: removed 0 backups (retention: forever)" "and prune says so"
+run carnet-backup --config r0.yaml prune --days 36
+is "$(left)" "2,3,4,6,7,8" "--days still prunes when the configuration keeps forever"
+reset
+printf 'backup:\n  retention_days: 0\n  keep_last: 2\n' >r0k2.yaml
+chmod 600 r0k2.yaml
+run carnet-backup --config r0k2.yaml prune
+# keep_last is a minimum ("keep at least the newest N ... however old",
+# carnet.yaml(5)), not a maximum: with retention forever nothing goes.
+# BUG: cn_backup_prune (lib/backup.c, "cutoff = ... o->keep_last > 0 ?
+# INT64_MAX : INT64_MIN", from d7ae2cd) treats days < 0 with keep_last > 0
+# as "every backup is old enough", so keep_last becomes a maximum: A's
+# backups 1 and 2 are removed.  Expected 1,...,8 left, actual 3,...,8
+# (the same goes for backup.auto_prune, cmd/cli.c cli_auto_prune).
+is "$(left)" "1,2,3,4,5,6,7,8" "retention_days: 0 with keep_last: 2 still keeps every backup"
 reset
 printf 'backup:\n  auto_prune: true\n' >auto.yaml
 chmod 600 auto.yaml
@@ -163,10 +174,8 @@ like "$out" "$old" "and listed"
 ok "$([ -e "$fresh" ]; echo $?)" "a recent one is kept (an import may still be running)"
 ok "$([ -e "$foreign" ]; echo $?)" "a file of another store is kept"
 ok "$([ -e backups/README ]; echo $?)" "a file that is not a backup is kept"
-# BUG: a backup being written when its import is killed stays as
-# NAME.ndjson.gz.tmp.XXXXXX (lib/backup.c write_file); prune_orphans()
-# (lib/backup.c) only looks at names ending in .ndjson.gz, so these
-# orphans are never removed: expected gone, actual kept.
+# a backup being written when its import is killed stays as
+# NAME.ndjson.gz.tmp.XXXXXX: an orphan too
 ok "$([ ! -e "$tmp" ]; echo $?)" "an old temporary file left by a killed backup is removed"
 is "$(left)" "3,4,7,8" "the records are pruned as before"
 
