@@ -1254,10 +1254,10 @@ cn_backup_prune(struct cn_store *st, const struct cn_backup_policy *p,
 	sqlite3 *db = cn_store_db(st);
 	sqlite3_stmt *s;
 	int64_t now = cn_now();
-	/* days < 0: no age limit (retention 0 means forever); then only
-	 * keep_last, if any, removes */
+	/* days < 0: no age limit (retention 0 means forever): nothing is
+	 * old, and keep_last is a minimum, never a reason to remove */
 	int64_t cutoff = o->days >= 0 ? now - (int64_t)o->days * 86400
-			 : o->keep_last > 0 ? INT64_MAX : INT64_MIN;
+				      : INT64_MIN;
 	int64_t n = 0;
 	struct cn_buf files;	/* paths to unlink, NUL-separated */
 	int rc;

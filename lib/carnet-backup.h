@@ -127,7 +127,7 @@ int cn_backup_reader_close(struct cn_backup_reader *br, struct cn_err *err);
 
 struct cn_prune_opts {
 	long days;		/* older than this many days (from now); < 0:
-				   no age limit (only keep_last removes) */
+				   no age limit: nothing is removed */
 	long keep_last;		/* keep the newest N of each list (0: none) */
 	int force;		/* may remove a list's newest backup when it
 				   is less than 24 hours old */

@@ -126,11 +126,6 @@ chmod 600 r0k2.yaml
 run carnet-backup --config r0k2.yaml prune
 # keep_last is a minimum ("keep at least the newest N ... however old",
 # carnet.yaml(5)), not a maximum: with retention forever nothing goes.
-# BUG: cn_backup_prune (lib/backup.c, "cutoff = ... o->keep_last > 0 ?
-# INT64_MAX : INT64_MIN", from d7ae2cd) treats days < 0 with keep_last > 0
-# as "every backup is old enough", so keep_last becomes a maximum: A's
-# backups 1 and 2 are removed.  Expected 1,...,8 left, actual 3,...,8
-# (the same goes for backup.auto_prune, cmd/cli.c cli_auto_prune).
 is "$(left)" "1,2,3,4,5,6,7,8" "retention_days: 0 with keep_last: 2 still keeps every backup"
 reset
 printf 'backup:\n  auto_prune: true\n' >auto.yaml
