@@ -91,13 +91,6 @@ struct opts {
 	char delim;
 };
 
-static int
-stop(struct cli *c, int status)
-{
-	c->stop = 1;
-	c->status = status;
-	return -1;
-}
 
 /* Parses a non-negative integer option. */
 static int
@@ -109,7 +102,7 @@ number(struct cli *c, const char *opt, const char *arg, long *out)
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (errno || end == arg || *end || v < 0)
-		return stop(c, cli_usage_error(c, "%s: expected a number of 0 "
+		return cli_stop(c, cli_usage_error(c, "%s: expected a number of 0 "
 					       "or more, got '%s'", opt, arg));
 	*out = v;
 	return 0;
@@ -143,18 +136,11 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 				return -1;
 			break;
 		case OPT_DELIM:
-			if (strcmp(optarg, "tab") == 0 ||
-			    strcmp(optarg, "\\t") == 0)
-				o->delim = '\t';
-			else if (strlen(optarg) == 1 && optarg[0] != '"')
-				o->delim = optarg[0];
-			else
-				return stop(c, cli_usage_error(
-						       c, "bad delimiter '%s'",
-						       optarg));
+			if (cli_delimiter(c, optarg, &o->delim) < 0)
+				return -1;
 			break;
 		default:
-			return stop(c, cli_usage_error(c, "unexpected option"));
+			return cli_stop(c, cli_usage_error(c, "unexpected option"));
 		}
 	}
 	return 0;

@@ -117,13 +117,6 @@ struct opts {
 	int dry_run, force, mark;
 };
 
-static int
-stop(struct cli *c, int status)
-{
-	c->stop = 1;
-	c->status = status;
-	return -1;
-}
 
 /*
  * Parses options from argv[optind...] with getopt_long.  Returns 0, or -1
@@ -145,7 +138,7 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 		switch (opt) {
 		case OPT_REASON:
 			if (cn_blacklist_reason_parse(optarg, &o->reason) < 0)
-				return stop(c, cli_usage_error(
+				return cli_stop(c, cli_usage_error(
 						       c, "unknown reason '%s' "
 						       "(manual, STOP, NPAI)",
 						       optarg));
@@ -173,7 +166,7 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 			break;
 		case OPT_COLUMN:
 			if (!*optarg)
-				return stop(c, cli_usage_error(
+				return cli_stop(c, cli_usage_error(
 						       c, "empty column name"));
 			o->column = optarg;
 			o->given |= B_COLUMN;
@@ -181,7 +174,7 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 		case OPT_INFMT:
 			if (cn_format_parse(optarg, &o->infmt) < 0 ||
 			    o->infmt == CN_FMT_TABLE)
-				return stop(c, cli_usage_error(
+				return cli_stop(c, cli_usage_error(
 						       c, "unknown input format"
 						       " '%s' (csv, json, "
 						       "auto)", optarg));
@@ -190,7 +183,7 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 			o->given |= B_INFMT;
 			break;
 		default:
-			return stop(c, cli_usage_error(c, "unexpected option"));
+			return cli_stop(c, cli_usage_error(c, "unexpected option"));
 		}
 	}
 	return 0;

@@ -95,13 +95,6 @@ static const struct option options[] = {
 
 #define SHORT_OPTS CLI_COMMON_SHORT "l:m:k:nd:f"
 
-static int
-stop(struct cli *c, int status)
-{
-	c->stop = 1;
-	c->status = status;
-	return -1;
-}
 
 struct opts {
 	const char *list;
@@ -143,14 +136,14 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 		case OPT_FORCE: o->force = 1; break;
 		case OPT_MODE:
 			if (cn_import_mode_parse(optarg, &o->mode) < 0)
-				return stop(c, cli_usage_error(
+				return cli_stop(c, cli_usage_error(
 						       c, "unknown mode '%s' "
 						       "(add, update, upsert, "
 						       "replace)", optarg));
 			break;
 		case OPT_KEY:
 			if (cn_key_parse(optarg, &o->key) < 0)
-				return stop(c, cli_usage_error(
+				return cli_stop(c, cli_usage_error(
 						       c, "unknown key '%s' "
 						       "(email, phone, id)",
 						       optarg));
@@ -158,7 +151,7 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 		case OPT_INFMT:
 			if (cn_format_parse(optarg, &o->infmt) < 0 ||
 			    o->infmt == CN_FMT_TABLE)
-				return stop(c, cli_usage_error(
+				return cli_stop(c, cli_usage_error(
 						       c, "unknown input format"
 						       " '%s' (csv, json, "
 						       "auto)", optarg));
@@ -166,20 +159,11 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 				o->infmt = CN_FMT_JSON;
 			break;
 		case OPT_DELIM:
-			if (strcmp(optarg, "\\t") == 0 ||
-			    strcmp(optarg, "tab") == 0)
-				o->delim = '\t';
-			else if (strlen(optarg) == 1 && optarg[0] != '"' &&
-				 optarg[0] != '\n' && optarg[0] != '\r')
-				o->delim = optarg[0];
-			else
-				return stop(c, cli_usage_error(
-						       c, "bad delimiter '%s' "
-						       "(one character, or "
-						       "'tab')", optarg));
+			if (cli_delimiter(c, optarg, &o->delim) < 0)
+				return -1;
 			break;
 		default:
-			return stop(c, cli_usage_error(c, "unexpected option"));
+			return cli_stop(c, cli_usage_error(c, "unexpected option"));
 		}
 	}
 	return 0;

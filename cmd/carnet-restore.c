@@ -93,13 +93,6 @@ struct opts {
 	char delim;
 };
 
-static int
-stop(struct cli *c, int status)
-{
-	c->stop = 1;
-	c->status = status;
-	return -1;
-}
 
 static int
 parse(struct cli *c, struct opts *o, int argc, char **argv)
@@ -124,24 +117,17 @@ parse(struct cli *c, struct opts *o, int argc, char **argv)
 		case OPT_SNAPSHOT: o->snapshot = optarg; break;
 		case OPT_MODE:
 			if (cn_import_mode_parse(optarg, &o->mode) < 0)
-				return stop(c, cli_usage_error(
+				return cli_stop(c, cli_usage_error(
 						       c, "unknown mode '%s' "
 						       "(add, update, upsert, "
 						       "replace)", optarg));
 			break;
 		case OPT_DELIM:
-			if (strcmp(optarg, "tab") == 0 ||
-			    strcmp(optarg, "\\t") == 0)
-				o->delim = '\t';
-			else if (strlen(optarg) == 1 && optarg[0] != '"')
-				o->delim = optarg[0];
-			else
-				return stop(c, cli_usage_error(
-						       c, "bad delimiter '%s'",
-						       optarg));
+			if (cli_delimiter(c, optarg, &o->delim) < 0)
+				return -1;
 			break;
 		default:
-			return stop(c, cli_usage_error(c, "unexpected option"));
+			return cli_stop(c, cli_usage_error(c, "unexpected option"));
 		}
 	}
 	return 0;

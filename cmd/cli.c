@@ -76,6 +76,29 @@ cli_common(struct cli *c, int opt, const char *arg, void (*usage)(FILE *fp))
 }
 
 int
+cli_stop(struct cli *c, int status)
+{
+	c->stop = 1;
+	c->status = status;
+	return -1;
+}
+
+int
+cli_delimiter(struct cli *c, const char *arg, char *out)
+{
+	if (strcmp(arg, "tab") == 0 || strcmp(arg, "\\t") == 0)
+		*out = '\t';
+	else if (strlen(arg) == 1 && arg[0] != '"' && arg[0] != '\n' &&
+		 arg[0] != '\r')
+		*out = arg[0];
+	else
+		return cli_stop(c, cli_usage_error(c, "bad delimiter '%s' (one "
+						   "character, or 'tab')",
+						   arg));
+	return 0;
+}
+
+int
 cli_exit_code(enum cn_code code)
 {
 	switch (code) {

@@ -89,6 +89,12 @@ void cli_close(struct cli *c);
  * Returns 0 or the exit status of a write error (printed). */
 int cli_put_record(struct cli *c, enum cn_format f, const struct cn_record *r);
 
+/* Marks the program to stop with status; returns -1 (for parse loops). */
+int cli_stop(struct cli *c, int status);
+/* Parses a --delimiter argument: one character, or "tab" / "\t".  On a bad
+ * one prints a usage error, marks the program to stop and returns -1. */
+int cli_delimiter(struct cli *c, const char *arg, char *out);
+
 /* Prints "prog: message" on stderr. */
 void cli_warn(struct cli *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
