@@ -149,13 +149,6 @@ struct opts {
 	enum cn_format infmt;
 };
 
-static int
-stop(struct cli *c, int status)
-{
-	c->stop = 1;
-	c->status = status;
-	return -1;
-}
 
 /* Parses an optional boolean argument; NULL means true. */
 static int
@@ -197,7 +190,7 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 			break;
 		case OPT_SCOPE:
 			if (cn_tpl_scope_parse(optarg, &o->scope) < 0)
-				return stop(c, cli_usage_error(
+				return cli_stop(c, cli_usage_error(
 						       c, "unknown scope '%s' "
 						       "(common, folder, users)",
 						       optarg));
@@ -210,13 +203,13 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 		case OPT_REPLY:
 			if (cn_tpl_reply_parse(optarg, &o->reply, &o->hours,
 					       &o->until, &err) < 0)
-				return stop(c, cli_usage_error(c, "%s",
+				return cli_stop(c, cli_usage_error(c, "%s",
 							       err.msg));
 			o->given |= G_REPLY;
 			break;
 		case OPT_DEFAULT:
 			if (bool_arg(optarg, &o->is_default) < 0)
-				return stop(c, cli_usage_error(
+				return cli_stop(c, cli_usage_error(
 						       c, "--default: expected "
 						       "true or false, got '%s'",
 						       optarg));
@@ -227,7 +220,7 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 			if (opt == OPT_INACTIVE)
 				o->active = 0;
 			else if (bool_arg(optarg, &o->active) < 0)
-				return stop(c, cli_usage_error(
+				return cli_stop(c, cli_usage_error(
 						       c, "--active: expected "
 						       "true or false, got '%s'",
 						       optarg));
@@ -252,7 +245,7 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 		case OPT_INFMT:
 			if (cn_format_parse(optarg, &o->infmt) < 0 ||
 			    o->infmt == CN_FMT_TABLE)
-				return stop(c, cli_usage_error(
+				return cli_stop(c, cli_usage_error(
 						       c, "unknown input format"
 						       " '%s' (csv, json, "
 						       "auto)", optarg));
@@ -261,7 +254,7 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 			o->given |= G_INFMT;
 			break;
 		default:
-			return stop(c, cli_usage_error(c, "unexpected option"));
+			return cli_stop(c, cli_usage_error(c, "unexpected option"));
 		}
 	}
 	return 0;

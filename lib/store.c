@@ -528,9 +528,14 @@ cn_store_open(const char *path, long busy_timeout_ms, struct cn_err *err)
 			"PRAGMA temp_store=FILE;",
 			err) < 0 ||
 	    migrate(st, err) < 0) {
-		if (err && err->code == CN_EDATA)
+		if (err && err->code == CN_EDATA) {
+			char why[sizeof(err->msg)];
+
+			/* err->msg is both the source and the target */
+			snprintf(why, sizeof(why), "%s", err->msg);
 			cn_err_set(err, CN_EDATA, "%s: not a carnet store "
-				   "(%s)", path, err->msg);
+				   "(%s)", path, why);
+		}
 		cn_store_close(st);
 		return NULL;
 	}
