@@ -77,7 +77,7 @@ $(B)/carnet.pc: Makefile
 	  'Cflags: -I$${includedir}' > $@
 
 check: all $(UNIT_BIN)
-	CARNET_BIN=$(CURDIR)/$(B)/bin SANFLAGS='$(SANFLAGS)' prove --exec env $(UNIT_BIN) $(CLI_TESTS)
+	CARNET_BIN=$(abspath $(B))/bin SANFLAGS='$(SANFLAGS)' prove --exec env $(UNIT_BIN) $(CLI_TESTS)
 
 check-asan:
 	$(MAKE) B=build-asan CFLAGS='-O1 -g -fno-omit-frame-pointer' \
@@ -89,16 +89,16 @@ check-valgrind: all $(UNIT_BIN)
 	@rm -rf $(B)/vg-bin && mkdir -p $(B)/vg-bin
 	@for t in $(TOOLS); do \
 	  printf '#!/bin/sh\nexec $(VALGRIND) %s/%s "$$@"\n' \
-	    "$(CURDIR)/$(B)/bin" $$t > $(B)/vg-bin/$$t; \
+	    "$(abspath $(B))/bin" $$t > $(B)/vg-bin/$$t; \
 	  chmod +x $(B)/vg-bin/$$t; done
-	CARNET_BIN=$(CURDIR)/$(B)/vg-bin prove --exec '$(VALGRIND)' $(UNIT_BIN)
-	CARNET_BIN=$(CURDIR)/$(B)/vg-bin prove --exec env $(CLI_TESTS)
+	CARNET_BIN=$(abspath $(B))/vg-bin prove --exec '$(VALGRIND)' $(UNIT_BIN)
+	CARNET_BIN=$(abspath $(B))/vg-bin prove --exec env $(CLI_TESTS)
 
 bench: all
-	CARNET_BIN=$(CURDIR)/$(B)/bin bench/run.sh
+	CARNET_BIN=$(abspath $(B))/bin bench/run.sh
 
 demo: deps all
-	CARNET_BIN=$(CURDIR)/$(B)/bin examples/demo.sh
+	CARNET_BIN=$(abspath $(B))/bin examples/demo.sh
 
 deps:
 	@missing=; for p in $(DEB_BUILD) $(DEB_TEST); do \
