@@ -9,6 +9,7 @@
  * remove, with memory that does not grow with the input.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -95,6 +96,7 @@ struct import {
 
 	int64_t folder_id, user_id, list_id;
 	int64_t max_before;	/* contacts above this id are this import's */
+	int64_t next_id;	/* the last id given to a new contact */
 	int list_created;
 	int64_t now;
 
@@ -105,6 +107,13 @@ struct import {
 	sqlite3_stmt *ins, *ins_new, *upd;
 
 	struct cn_buf attrs;	/* JSON object of this row's attributes */
+	/* the row being applied: its attributes, record (NULL when
+	 * pipelined), line and text as read */
+	const struct cn_buf *cur_attrs;
+	const struct cn_record *cur_rec;
+	long cur_line;
+	const char *cur_raw;
+	size_t cur_rawlen;
 	struct cn_buf fields;	/* JSON array: the list's attribute columns */
 	struct cn_buf reason;
 	int fields_changed;
@@ -440,20 +449,23 @@ valid_uuid(const char *s, size_t len)
 
 /*
  * Fills row from rec: core values, normalised, and the attributes as a
- * JSON object in im->attrs.  Returns 0, or -1 with the reason in
- * im->reason (the row is rejected).
+ * JSON object in attrs.  Returns 0, or -1 with the reason in reason (the
+ * row is rejected).  Runs in the reading thread of a pipelined import: it
+ * touches nothing of im but the column mapping and, for JSON input, the
+ * list's attribute columns.
  */
 static int
-row_build(struct import *im, const struct cn_record *rec, struct row *r)
+row_build(struct import *im, const struct cn_record *rec, struct row *r,
+	  struct cn_buf *attrs, struct cn_buf *reason)
 {
 	struct cn_err e;
 
 	memset(r->present, 0, sizeof(r->present));
 	memset(r->v, 0, sizeof(r->v));
 	r->nattrs = 0;
-	cn_buf_reset(&im->attrs);
-	cn_buf_reset(&im->reason);
-	cn_buf_addc(&im->attrs, '{');
+	cn_buf_reset(attrs);
+	cn_buf_reset(reason);
+	cn_buf_addc(attrs, '{');
 
 	for (size_t i = 0; i < rec->nfields; i++) {
 		const struct cn_field *f = &rec->fields[i];
@@ -465,19 +477,19 @@ row_build(struct import *im, const struct cn_record *rec, struct row *r)
 		if (im->cols) {
 			m = im->cols[i < im->ncols ? i : 0];
 		} else if (resolve(im, f->name, &m, &e) < 0) {
-			cn_buf_adds(&im->reason, e.msg);
+			cn_buf_adds(reason, e.msg);
 			return -1;
 		}
 		if (m.t == T_IGNORE)
 			continue;
 		if (len > MAX_VALUE) {
-			cn_buf_addf(&im->reason,
+			cn_buf_addf(reason,
 				    "field '%s' too long (%zu bytes, at most "
 				    "%d)", f->name, len, MAX_VALUE);
 			return -1;
 		}
 		if (!cn_utf8_valid(v, len, &bad)) {
-			cn_buf_addf(&im->reason,
+			cn_buf_addf(reason,
 				    "invalid UTF-8 in field '%s' at byte %zu",
 				    f->name, bad + 1);
 			return -1;
@@ -485,7 +497,7 @@ row_build(struct import *im, const struct cn_record *rec, struct row *r)
 		if (m.t != T_ATTR) {
 			if ((f->type == CN_V_RAW) ||
 			    (f->type == CN_V_BOOL && m.t != T_ATTR)) {
-				cn_buf_addf(&im->reason,
+				cn_buf_addf(reason,
 					    "field '%s' must be a string",
 					    f->name);
 				return -1;
@@ -507,33 +519,33 @@ row_build(struct import *im, const struct cn_record *rec, struct row *r)
 			   (!im->o->clear_empty || im->o->exact)) {
 			continue;	/* exact: an absent attribute is cleared */
 		}
-		if (im->attrs.len > 1)
-			cn_buf_addc(&im->attrs, ',');
-		json_str(&im->attrs, m.attr, strlen(m.attr));
-		cn_buf_addc(&im->attrs, ':');
+		if (attrs->len > 1)
+			cn_buf_addc(attrs, ',');
+		json_str(attrs, m.attr, strlen(m.attr));
+		cn_buf_addc(attrs, ':');
 		if (f->type == CN_V_STR && len)
-			json_str(&im->attrs, v, len);
+			json_str(attrs, v, len);
 		else if (f->type == CN_V_STR || f->type == CN_V_NULL)
-			cn_buf_adds(&im->attrs, "null");
+			cn_buf_adds(attrs, "null");
 		else
-			cn_buf_add(&im->attrs, v, len);
+			cn_buf_add(attrs, v, len);
 		r->nattrs++;
 		if (!im->cols)
 			note_field(im, m.attr);	/* JSON: columns per record */
 	}
-	cn_buf_addc(&im->attrs, '}');
+	cn_buf_addc(attrs, '}');
 
 	if (r->v[T_EMAIL]) {
 		char tmp[330];
 
 		if (r->len[T_EMAIL] >= sizeof(tmp)) {
-			cn_buf_adds(&im->reason, "invalid email: too long");
+			cn_buf_adds(reason, "invalid email: too long");
 			return -1;
 		}
 		memcpy(tmp, r->v[T_EMAIL], r->len[T_EMAIL]);
 		tmp[r->len[T_EMAIL]] = '\0';
 		if (cn_email_normalize(tmp, r->email, sizeof(r->email), &e)) {
-			cn_buf_adds(&im->reason, e.msg);
+			cn_buf_adds(reason, e.msg);
 			return -1;
 		}
 		r->v[T_EMAIL] = r->email;
@@ -543,21 +555,21 @@ row_build(struct import *im, const struct cn_record *rec, struct row *r)
 		char tmp[128];
 
 		if (r->len[T_PHONE] >= sizeof(tmp)) {
-			cn_buf_adds(&im->reason, "invalid phone: too long");
+			cn_buf_adds(reason, "invalid phone: too long");
 			return -1;
 		}
 		memcpy(tmp, r->v[T_PHONE], r->len[T_PHONE]);
 		tmp[r->len[T_PHONE]] = '\0';
 		if (cn_phone_normalize(im->o->phone, tmp, r->phone,
 				       sizeof(r->phone), &e)) {
-			cn_buf_adds(&im->reason, e.msg);
+			cn_buf_adds(reason, e.msg);
 			return -1;
 		}
 		r->v[T_PHONE] = r->phone;
 		r->len[T_PHONE] = strlen(r->phone);
 	}
 	if (r->v[T_ID] && !valid_uuid(r->v[T_ID], r->len[T_ID])) {
-		cn_buf_addf(&im->reason, "invalid id '%.*s' (expected a UUID)",
+		cn_buf_addf(reason, "invalid id '%.*s' (expected a UUID)",
 			    (int)(r->len[T_ID] > 60 ? 60 : r->len[T_ID]),
 			    r->v[T_ID]);
 		return -1;
@@ -730,8 +742,8 @@ update_contact(struct import *im, int64_t id, const struct row *r,
 		bind_opt(s, i + 1, r->v[t], r->len[t]);
 	}
 	if (r->nattrs)
-		sqlite3_bind_text(s, 10, im->attrs.ptr, (int)im->attrs.len,
-				  SQLITE_STATIC);
+		sqlite3_bind_text(s, 10, im->cur_attrs->ptr,
+				  (int)im->cur_attrs->len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 10);
 	sqlite3_bind_int64(s, 11, im->now);
@@ -760,7 +772,8 @@ insert_contact(struct import *im, const struct row *r, int only_new,
 	char uuid[37];
 	int rc;
 
-	sqlite3_bind_null(s, 1);
+	/* a new contact is numbered above the high-water mark */
+	sqlite3_bind_int64(s, 1, im->next_id + 1);
 	sqlite3_bind_null(s, 2);
 	if (r->v[T_ID]) {
 		int64_t rowid;
@@ -771,17 +784,18 @@ insert_contact(struct import *im, const struct row *r, int only_new,
 			uuid[i] = (char)tolower((unsigned char)uuid[i]);
 		/* one of ours keeps its rowid; another store's its uuid */
 		rowid = cn_contact_rowid(im->st, uuid);
-		if (rowid)
+		if (rowid && rowid <= im->max_before)
 			sqlite3_bind_int64(s, 1, rowid);
-		else
+		else if (!rowid)
 			sqlite3_bind_text(s, 2, uuid, 36, SQLITE_STATIC);
+		/* else an id this store never gave: a new number */
 	}
 	sqlite3_bind_int64(s, 3, im->folder_id);
 	for (int t = T_EMAIL; t <= T_LAST; t++)
 		bind_opt(s, 4 + t - T_EMAIL, r->v[t], r->len[t]);
 	if (r->nattrs)
-		sqlite3_bind_text(s, 8, im->attrs.ptr, (int)im->attrs.len,
-				  SQLITE_STATIC);
+		sqlite3_bind_text(s, 8, im->cur_attrs->ptr,
+				  (int)im->cur_attrs->len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 8);
 	sqlite3_bind_int64(s, 9, im->now);
@@ -794,93 +808,85 @@ insert_contact(struct import *im, const struct row *r, int only_new,
 	}
 	if (sqlite3_changes(im->db) == 0)
 		return 0;	/* only_new: the key exists */
+	if (sqlite3_last_insert_rowid(im->db) == im->next_id + 1)
+		im->next_id++;
 	return sqlite3_last_insert_rowid(im->db);
 }
 
 static void
-reject(struct import *im, const struct cn_record *rec)
+reject(struct import *im)
 {
-	const char *raw;
-	size_t rawlen = 0;
-
 	im->stats->rejected++;
-	if (!im->o->on_reject)
-		return;
-	raw = cn_reader_raw(im->rd, &rawlen);
-	im->o->on_reject(im->o->ctx, rec, raw, rawlen, rec ? rec->line : 0,
-			 im->reason.ptr);
+	if (im->o->on_reject)
+		im->o->on_reject(im->o->ctx, im->cur_rec, im->cur_raw,
+				 im->cur_rawlen, im->cur_line, im->reason.ptr);
 }
 
 static const char *const key_field[] = {"email", "email", "phone", "id",
 					"id"};
 
 static void
-diff(struct import *im, const char *change, const struct cn_record *rec)
+diff(struct import *im, const char *change)
 {
-	if (im->o->on_diff)
-		im->o->on_diff(im->o->ctx, change, rec);
+	if (im->o->on_diff && im->cur_rec)
+		im->o->on_diff(im->o->ctx, change, im->cur_rec);
 }
 
 /* Applies one record.  Returns 0 (applied, skipped or rejected) or -1. */
 static int
-apply(struct import *im, const struct cn_record *rec, struct cn_err *err)
+apply_row(struct import *im, struct row *rp, struct cn_err *err)
 {
 	enum cn_import_mode mode = im->o->mode;
 	static const enum target kt[] = {T_EMAIL, T_EMAIL, T_PHONE, T_ID,
 					 T_ID};
-	struct row r;
 	enum cn_key key;
 	int64_t id;
 	long first = 0;
 	int seen, member, changed;
 
-	if (row_build(im, rec, &r) < 0) {
-		reject(im, rec);
-		return 0;
-	}
 	key = im->key;
 	if (key == CN_KEY_RESTORE) {
 		/* a restore: the contact of this id, else of this email,
 		 * else of this phone */
 		id = 0;
 		key = CN_KEY_ID;
-		if (r.v[T_ID] && (id = find_contact(im, key, &r, err)) < 0)
+		if (rp->v[T_ID] && (id = find_contact(im, key, rp, err)) < 0)
 			return -1;
-		if (!id && r.v[T_EMAIL]) {
+		if (!id && rp->v[T_EMAIL]) {
 			key = CN_KEY_EMAIL;
-			if ((id = find_contact(im, key, &r, err)) < 0)
+			if ((id = find_contact(im, key, rp, err)) < 0)
 				return -1;
 		}
-		if (!id && r.v[T_PHONE]) {
+		if (!id && rp->v[T_PHONE]) {
 			key = CN_KEY_PHONE;
-			if ((id = find_contact(im, key, &r, err)) < 0)
+			if ((id = find_contact(im, key, rp, err)) < 0)
 				return -1;
 		}
-		if (!id && !r.v[T_ID] && !r.v[T_EMAIL] && !r.v[T_PHONE]) {
+		if (!id && !rp->v[T_ID] && !rp->v[T_EMAIL] && !rp->v[T_PHONE]) {
 			cn_buf_adds(&im->reason, "no id, email or phone to "
 				    "match a contact on");
-			reject(im, rec);
+			reject(im);
 			return 0;
 		}
 		goto found;
 	}
-	if (im->o->key == CN_KEY_AUTO && !r.v[kt[key]]) {
+	if (im->o->key == CN_KEY_AUTO && !rp->v[kt[key]]) {
 		/* auto: email, else phone, else id, row by row */
-		if (r.v[T_EMAIL])
+		if (rp->v[T_EMAIL])
 			key = CN_KEY_EMAIL;
-		else if (r.v[T_PHONE])
+		else if (rp->v[T_PHONE])
 			key = CN_KEY_PHONE;
-		else if (r.v[T_ID])
+		else if (rp->v[T_ID])
 			key = CN_KEY_ID;
 	}
-	if (!r.v[kt[key]]) {
+	if (!rp->v[kt[key]]) {
 		if (im->o->key == CN_KEY_AUTO)
 			cn_buf_adds(&im->reason, "no email, phone or id to "
 				    "match a contact on");
 		else
 			cn_buf_addf(&im->reason, "no %s (the key to match "
 				    "contacts on)", key_field[key]);
-		reject(im, rec);
+		reject(im);
 		return 0;
 	}
 	/*
@@ -888,17 +894,17 @@ apply(struct import *im, const struct cn_record *rec, struct cn_err *err)
 	 * costs one statement, and only an existing one a lookup.
 	 */
 	if (key == CN_KEY_EMAIL && mode != CN_MODE_UPDATE) {
-		id = insert_contact(im, &r, 1, err);
+		id = insert_contact(im, rp, 1, err);
 		if (id < 0)
 			return -1;
 		if (id > 0)
 			goto inserted;
 		if (im->reason.len) {
-			reject(im, rec);
+			reject(im);
 			return 0;
 		}
 	}
-	id = find_contact(im, key, &r, err);
+	id = find_contact(im, key, rp, err);
 found:
 	if (id < 0)
 		return -1;
@@ -907,11 +913,11 @@ found:
 			im->stats->skipped++;
 			return 0;
 		}
-		id = insert_contact(im, &r, 0, err);
+		id = insert_contact(im, rp, 0, err);
 		if (id < 0)
 			return -1;
 		if (id == 0) {
-			reject(im, rec);
+			reject(im);
 			return 0;
 		}
 inserted:
@@ -920,29 +926,29 @@ inserted:
 		 * (add_new_members).  A contact brought back with its old
 		 * id (a restore) is below that line: mark it now. */
 		if (id <= im->max_before &&
-		    (mark_seen(im, id, rec->line, &first, err) < 0 ||
+		    (mark_seen(im, id, im->cur_line, &first, err) < 0 ||
 		     add_member(im, id, err) < 0))
 			return -1;
 		im->stats->inserted++;
-		diff(im, "add", rec);
+		diff(im, "add");
 		return 0;
 	}
 	if (id > im->max_before) {
 		cn_buf_addf(&im->reason, "duplicate %s '%.*s' (earlier in this "
-			    "file)", key_field[key], (int)r.len[kt[key]],
-			    r.v[kt[key]]);
-		reject(im, rec);
+			    "file)", key_field[key], (int)rp->len[kt[key]],
+			    rp->v[kt[key]]);
+		reject(im);
 		return 0;
 	}
 
-	seen = mark_seen(im, id, rec->line, &first, err);
+	seen = mark_seen(im, id, im->cur_line, &first, err);
 	if (seen < 0)
 		return -1;
 	if (seen == 0) {
 		cn_buf_addf(&im->reason, "duplicate %s '%.*s' (first on line "
-			    "%ld)", key_field[key], (int)r.len[kt[key]],
-			    r.v[kt[key]], first);
-		reject(im, rec);
+			    "%ld)", key_field[key], (int)rp->len[kt[key]],
+			    rp->v[kt[key]], first);
+		reject(im);
 		return 0;
 	}
 	member = is_member(im, id);
@@ -954,32 +960,51 @@ inserted:
 		if (add_member(im, id, err) < 0)
 			return -1;
 		im->stats->inserted++;
-		diff(im, "add", rec);
+		diff(im, "add");
 		return 0;
 	}
 	if (mode == CN_MODE_UPDATE && !member) {
 		im->stats->skipped++;
 		return 0;
 	}
-	changed = update_contact(im, id, &r, err);
+	changed = update_contact(im, id, rp, err);
 	if (changed < 0)
 		return -1;
 	if (changed == 2) {
-		reject(im, rec);
+		reject(im);
 		return 0;
 	}
 	if (!member) {
 		if (add_member(im, id, err) < 0)
 			return -1;
 		im->stats->inserted++;
-		diff(im, "add", rec);
+		diff(im, "add");
 	} else if (changed) {
 		im->stats->updated++;
-		diff(im, "update", rec);
+		diff(im, "update");
 	} else {
 		im->stats->unchanged++;
 	}
 	return 0;
+}
+
+/* Applies one record read by this thread.  Returns 0 or -1. */
+static int
+apply(struct import *im, const struct cn_record *rec, struct cn_err *err)
+{
+	struct row r;
+	size_t rawlen = 0;
+
+	im->cur_rec = rec;
+	im->cur_line = rec->line;
+	im->cur_raw = cn_reader_raw(im->rd, &rawlen);
+	im->cur_rawlen = rawlen;
+	im->cur_attrs = &im->attrs;
+	if (row_build(im, rec, &r, &im->attrs, &im->reason) < 0) {
+		reject(im);
+		return 0;
+	}
+	return apply_row(im, &r, err);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -1125,20 +1150,44 @@ open_list(struct import *im, struct cn_err *err)
 	return 0;
 }
 
-/* The highest contact id ever given (AUTOINCREMENT): any contact above it
- * was created by this import. */
+/* The highest contact id ever given (the high-water mark, or a higher
+ * id put there by some other way): any contact above it is this
+ * import's, and new ones are numbered from it. */
 static int
 max_contact(struct import *im, struct cn_err *err)
 {
 	sqlite3_stmt *s;
 
-	if (prep(im, &s, "SELECT coalesce((SELECT seq FROM sqlite_sequence "
-			 "WHERE name = 'contact'), 0)", err))
+	if (prep(im, &s, "SELECT max(coalesce((SELECT CAST(value AS INTEGER) "
+			 "FROM setting WHERE key = 'contact_hw'), 0), "
+			 "coalesce((SELECT max(id) FROM contact), 0))", err))
 		return -1;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		im->max_before = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
+	im->next_id = im->max_before;
 	return 0;
+}
+
+/* Records the high-water mark of the ids this import gave. */
+static int
+save_max_contact(struct import *im, struct cn_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (im->next_id <= im->max_before)
+		return 0;
+	if (prep(im, &s, "INSERT INTO setting(key, value) VALUES('contact_hw',"
+			 " ?1) ON CONFLICT(key) DO UPDATE SET value = "
+			 "excluded.value", err))
+		return -1;
+	sqlite3_bind_int64(s, 1, im->next_id);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0
+				 : cn_sql_fail(err, im->db,
+					       cn_store_path(im->st));
 }
 
 /* Makes every contact this import created a member of the list, in one
@@ -1177,7 +1226,7 @@ diff_removed(struct import *im, struct cn_err *err)
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		cJSON *names = contact_record(im->st, s, &rec, NULL, 0, 0);
 
-		diff(im, "remove", &rec);
+		im->o->on_diff(im->o->ctx, "remove", &rec);
 		cJSON_Delete(names);
 	}
 	sqlite3_finalize(s);
@@ -1259,15 +1308,290 @@ touch_list(struct import *im, struct cn_err *err)
 					       cn_store_path(im->st));
 }
 
+/* --------------------------------------------------------- reading */
+
+static void
+progress(struct import *im, uint64_t offset)
+{
+	if (im->o->on_progress && (im->stats->rows & 8191) == 0)
+		im->o->on_progress(im->o->ctx, offset, im->stats->rows);
+}
+
+/* The reason of a malformed row: its error less "name:line: ". */
+static const char *
+row_error(const struct cn_err *e)
+{
+	const char *m = strstr(e->msg, ": ");
+
+	return m ? m + 2 : e->msg;
+}
+
+/* Reads and applies every record in this thread.  Returns 0 or -1. */
+static int
+run_sequential(struct import *im, struct cn_err *err)
+{
+	struct cn_record *rec = NULL;
+	struct cn_err rowerr;
+
+	for (;;) {
+		int r = cn_reader_next(im->rd, &rec, &rowerr);
+
+		if (r == 0)
+			return 0;
+		if (r == -1) {
+			*err = rowerr;
+			return -1;
+		}
+		im->stats->rows++;
+		if (r == -2) {
+			size_t rawlen = 0;
+
+			im->cur_rec = rec;
+			im->cur_line = rec ? rec->line : 0;
+			im->cur_raw = cn_reader_raw(im->rd, &rawlen);
+			im->cur_rawlen = rawlen;
+			cn_buf_reset(&im->reason);
+			cn_buf_adds(&im->reason, row_error(&rowerr));
+			reject(im);
+			continue;
+		}
+		if (apply(im, rec, err) < 0)
+			return -1;
+		progress(im, cn_reader_offset(im->rd));
+	}
+}
+
+/*
+ * A pipelined import: a reading thread parses, validates and normalises
+ * the records (row_build) into a ring of slots while this thread applies
+ * them to the store, so the two halves of the work use two cores.  The
+ * ring bounds memory; slots are handed over in batches to keep the
+ * locking rare.
+ */
+#define NSLOT 512
+#define BATCH 32
+
+enum slot_kind { S_ROW, S_REJECT, S_END, S_ERROR };
+
+struct slot {
+	enum slot_kind kind;
+	long line;
+	uint64_t offset;
+	struct row r;
+	struct cn_buf vals;	/* the values of r.v[] not held in r */
+	struct cn_buf attrs;
+	struct cn_buf reason;
+	struct cn_buf raw;
+	struct cn_err err;
+};
+
+struct pipeline {
+	struct import *im;
+	struct slot *slots;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t published;	/* slots filled and handed over */
+	uint64_t consumed;	/* slots applied and handed back */
+	int stop;		/* the applier gave up */
+};
+
+/* Reads one record into sl (in the reading thread). */
+static void
+fill_slot(struct import *im, struct slot *sl)
+{
+	struct cn_record *rec = NULL;
+	const char *raw;
+	size_t rawlen = 0, off[T_NCORE];
+	int r = cn_reader_next(im->rd, &rec, &sl->err);
+
+	if (r == 0 || r == -1) {
+		sl->kind = r ? S_ERROR : S_END;
+		return;
+	}
+	sl->line = rec ? rec->line : 0;
+	sl->offset = cn_reader_offset(im->rd);
+	raw = cn_reader_raw(im->rd, &rawlen);
+	cn_buf_reset(&sl->raw);
+	cn_buf_reset(&sl->reason);
+	if (cn_buf_add(&sl->raw, raw ? raw : "", raw ? rawlen : 0) < 0)
+		goto oom;
+	if (r == -2) {
+		sl->kind = S_REJECT;
+		cn_buf_adds(&sl->reason, row_error(&sl->err));
+		return;
+	}
+	if (row_build(im, rec, &sl->r, &sl->attrs, &sl->reason) < 0) {
+		sl->kind = S_REJECT;
+		return;
+	}
+	/* values still pointing into the record move into the slot */
+	cn_buf_reset(&sl->vals);
+	for (int t = 0; t < T_NCORE; t++) {
+		const char *v = sl->r.v[t];
+
+		off[t] = (size_t)-1;
+		if (!v || v == sl->r.email || v == sl->r.phone)
+			continue;
+		off[t] = sl->vals.len;
+		if (cn_buf_add(&sl->vals, v, sl->r.len[t]) < 0 ||
+		    cn_buf_addc(&sl->vals, '\0') < 0)
+			goto oom;
+	}
+	for (int t = 0; t < T_NCORE; t++)
+		if (off[t] != (size_t)-1)
+			sl->r.v[t] = sl->vals.ptr + off[t];
+	sl->kind = S_ROW;
+	return;
+oom:
+	sl->kind = S_ERROR;
+	cn_err_set(&sl->err, CN_EINTERNAL, "out of memory");
+}
+
+static void *
+reading_thread(void *arg)
+{
+	struct pipeline *p = arg;
+	uint64_t filled = 0, room = NSLOT;	/* slots free, as last seen */
+
+	for (;;) {
+		struct slot *sl;
+		int last;
+
+		if (room == 0) {
+			pthread_mutex_lock(&p->mu);
+			p->published = filled;
+			pthread_cond_broadcast(&p->cv);
+			while (filled - p->consumed == NSLOT && !p->stop)
+				pthread_cond_wait(&p->cv, &p->mu);
+			room = NSLOT - (filled - p->consumed);
+			last = p->stop;
+			pthread_mutex_unlock(&p->mu);
+			if (last)
+				break;
+		}
+		sl = &p->slots[filled % NSLOT];
+		fill_slot(p->im, sl);
+		filled++;
+		room--;
+		last = sl->kind == S_END || sl->kind == S_ERROR;
+		if (last || filled % BATCH == 0) {
+			pthread_mutex_lock(&p->mu);
+			p->published = filled;
+			pthread_cond_broadcast(&p->cv);
+			room = NSLOT - (filled - p->consumed);
+			if (p->stop)
+				last = 1;
+			pthread_mutex_unlock(&p->mu);
+		}
+		if (last)
+			break;
+	}
+	return NULL;
+}
+
+/* Applies one slot (in this thread).  Returns 1 at the end, 0 to go on,
+ * -1 on error. */
+static int
+apply_slot(struct import *im, struct slot *sl, struct cn_err *err)
+{
+	switch (sl->kind) {
+	case S_END:
+		return 1;
+	case S_ERROR:
+		*err = sl->err;
+		return -1;
+	default:
+		break;
+	}
+	im->stats->rows++;
+	im->cur_rec = NULL;
+	im->cur_line = sl->line;
+	im->cur_raw = sl->raw.ptr;
+	im->cur_rawlen = sl->raw.len;
+	im->cur_attrs = &sl->attrs;
+	cn_buf_reset(&im->reason);
+	if (sl->kind == S_REJECT) {
+		cn_buf_add(&im->reason, sl->reason.ptr, sl->reason.len);
+		reject(im);
+	} else if (apply_row(im, &sl->r, err) < 0) {
+		return -1;
+	}
+	progress(im, sl->offset);
+	return 0;
+}
+
+static int
+run_pipelined(struct import *im, struct cn_err *err)
+{
+	struct pipeline p;
+	pthread_t thread;
+	uint64_t next = 0, avail = 0;
+	int rc = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.im = im;
+	p.slots = calloc(NSLOT, sizeof(*p.slots));
+	if (!p.slots)
+		return cn_err_set(err, CN_EINTERNAL, "out of memory");
+	for (int i = 0; i < NSLOT; i++) {
+		cn_buf_init(&p.slots[i].vals, 0);
+		cn_buf_init(&p.slots[i].attrs, 0);
+		cn_buf_init(&p.slots[i].reason, 0);
+		cn_buf_init(&p.slots[i].raw, 0);
+	}
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	if (pthread_create(&thread, NULL, reading_thread, &p) != 0) {
+		rc = cn_err_set(err, CN_EINTERNAL, "cannot start a thread");
+		goto out;
+	}
+	while (rc == 0) {
+		if (next == avail) {
+			pthread_mutex_lock(&p.mu);
+			p.consumed = next;
+			pthread_cond_broadcast(&p.cv);
+			while (p.published == next)
+				pthread_cond_wait(&p.cv, &p.mu);
+			avail = p.published;
+			pthread_mutex_unlock(&p.mu);
+		}
+		rc = apply_slot(im, &p.slots[next % NSLOT], err);
+		next++;
+		if (rc == 0 && next % BATCH == 0) {
+			pthread_mutex_lock(&p.mu);
+			p.consumed = next;
+			pthread_cond_broadcast(&p.cv);
+			pthread_mutex_unlock(&p.mu);
+		}
+	}
+	/* at the end, or on an error: let the reader stop, and wait for it */
+	pthread_mutex_lock(&p.mu);
+	p.stop = 1;
+	p.consumed = next;
+	pthread_cond_broadcast(&p.cv);
+	pthread_mutex_unlock(&p.mu);
+	pthread_join(thread, NULL);
+	rc = rc < 0 ? -1 : 0;
+out:
+	for (int i = 0; i < NSLOT; i++) {
+		cn_buf_free(&p.slots[i].vals);
+		cn_buf_free(&p.slots[i].attrs);
+		cn_buf_free(&p.slots[i].reason);
+		cn_buf_free(&p.slots[i].raw);
+	}
+	free(p.slots);
+	pthread_mutex_destroy(&p.mu);
+	pthread_cond_destroy(&p.cv);
+	return rc;
+}
+
 int
 cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 		   const struct cn_import_opts *o,
 		   struct cn_import_stats *stats, struct cn_err *err)
 {
 	struct import im;
-	struct cn_record *rec = NULL;
 	int rc = -1, in_tx = 0, fk_off = 0, all_or_nothing, changed;
-	struct cn_err rowerr;
 
 	memset(stats, 0, sizeof(*stats));
 	memset(&im, 0, sizeof(im));
@@ -1337,32 +1661,10 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 		}
 	}
 
-	for (;;) {
-		int r = cn_reader_next(rd, &rec, &rowerr);
-
-		if (r == 0)
-			break;
-		if (r == -1) {
-			*err = rowerr;
-			goto out;
-		}
-		stats->rows++;
-		if (r == -2) {
-			/* a malformed row: its error, less "name:line: ", is
-			 * the reason */
-			const char *m = strstr(rowerr.msg, ": ");
-
-			cn_buf_reset(&im.reason);
-			cn_buf_adds(&im.reason, m ? m + 2 : rowerr.msg);
-			reject(&im, rec);
-			continue;
-		}
-		if (apply(&im, rec, err) < 0)
-			goto out;
-		if (o->on_progress && (stats->rows & 8191) == 0)
-			o->on_progress(o->ctx, cn_reader_offset(rd),
-				       stats->rows);
-	}
+	/* the reading runs in a thread of its own, but for --diff, which
+	 * needs every record as read */
+	if ((o->on_diff ? run_sequential(&im, err) : run_pipelined(&im, err)) < 0)
+		goto out;
 	if (o->expect_rows > 0 && stats->rows != (uint64_t)o->expect_rows) {
 		cn_err_set(err, CN_EDATA, "%s: %llu rows read, %lld expected",
 			   im.name, (unsigned long long)stats->rows,
@@ -1374,7 +1676,7 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 		goto out;
 	if (add_new_members(&im, err) < 0)
 		goto out;
-	if (touch_list(&im, err) < 0)
+	if (touch_list(&im, err) < 0 || save_max_contact(&im, err) < 0)
 		goto out;
 	all_or_nothing = o->atomic || o->mode == CN_MODE_REPLACE;
 	if (stats->rejected && all_or_nothing) {
