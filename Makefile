@@ -38,7 +38,7 @@ MANPAGES := $(wildcard man/*.[157])
 
 DEB_BUILD := gcc make pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libssl-dev \
              libcjson-dev libcsv-dev libyaml-dev
-DEB_TEST  := sqlite3 jq perl mandoc time valgrind
+DEB_TEST  := sqlite3 jq perl mandoc time valgrind bsdextrautils bsdutils
 
 .PHONY: all demo check check-asan check-valgrind bench deps install uninstall clean lint \
         format man-lint
