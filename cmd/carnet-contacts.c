@@ -149,14 +149,8 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 						       optarg));
 			break;
 		case OPT_INFMT:
-			if (cn_format_parse(optarg, &o->infmt) < 0 ||
-			    o->infmt == CN_FMT_TABLE)
-				return cli_stop(c, cli_usage_error(
-						       c, "unknown input format"
-						       " '%s' (csv, json, "
-						       "auto)", optarg));
-			if (o->infmt == CN_FMT_NDJSON)
-				o->infmt = CN_FMT_JSON;
+			if (cli_input_format(c, optarg, &o->infmt) < 0)
+				return -1;
 			break;
 		case OPT_DELIM:
 			if (cli_delimiter(c, optarg, &o->delim) < 0)

@@ -99,6 +99,18 @@ cli_delimiter(struct cli *c, const char *arg, char *out)
 }
 
 int
+cli_input_format(struct cli *c, const char *arg, enum cn_format *out)
+{
+	if (cn_format_parse(arg, out) < 0 || *out == CN_FMT_TABLE)
+		return cli_stop(c, cli_usage_error(c, "unknown input format "
+						   "'%s' (csv, json, auto)",
+						   arg));
+	if (*out == CN_FMT_NDJSON)
+		*out = CN_FMT_JSON;
+	return 0;
+}
+
+int
 cli_exit_code(enum cn_code code)
 {
 	switch (code) {

@@ -95,6 +95,11 @@ int cli_stop(struct cli *c, int status);
  * one prints a usage error, marks the program to stop and returns -1. */
 int cli_delimiter(struct cli *c, const char *arg, char *out);
 
+/* Parses an --input-format argument: csv, json, ndjson (read as json) or
+ * auto.  On a bad one prints a usage error, marks the program to stop
+ * and returns -1. */
+int cli_input_format(struct cli *c, const char *arg, enum cn_format *out);
+
 /* Prints "prog: message" on stderr. */
 void cli_warn(struct cli *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
