@@ -84,7 +84,7 @@ check-asan:
 	  SANFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=undefined' check
 
 VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
-             --errors-for-leak-kinds=definite
+             --errors-for-leak-kinds=definite --show-leak-kinds=definite
 check-valgrind: all $(UNIT_BIN)
 	@rm -rf $(B)/vg-bin && mkdir -p $(B)/vg-bin
 	@for t in $(TOOLS); do \
