@@ -343,6 +343,18 @@ int cn_config_load(struct cn_config *cfg, const char *path,
 void cn_config_free(struct cn_config *cfg);
 
 /*
+ * Reads a secret: the environment variable env if set and not empty, else
+ * the first line of file (refused with CN_ECONFIG if the file is readable
+ * by group or others), else inline (from the config file, already checked
+ * to be private).  *out is a malloc'ed copy (NULL when none is set: not an
+ * error).  Error messages name the file, never the secret.  Free the copy
+ * with cn_secret_free (it wipes it).  Returns 0 or -1.
+ */
+int cn_secret(const char *env, const char *file, const char *inline_value,
+	      char **out, struct cn_err *err);
+void cn_secret_free(char *secret);
+
+/*
  * Loads a field map file: a YAML mapping of "source column: target".
  * Appends to *map in the same form as --map ("a=b,c=d").  Returns 0 or -1.
  */

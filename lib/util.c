@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -266,4 +268,68 @@ cn_key_parse(const char *s, enum cn_key *out)
 	else
 		return -1;
 	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Secrets
+ */
+
+int
+cn_secret(const char *env, const char *file, const char *inline_value,
+	  char **out, struct cn_err *err)
+{
+	const char *v = env ? getenv(env) : NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	struct stat sb;
+	FILE *f;
+
+	*out = NULL;
+	if (v && *v) {
+		if (!(*out = strdup(v)))
+			return cn_err_set(err, CN_EINTERNAL, "out of memory");
+		return 0;
+	}
+	if (file && *file) {
+		if (!(f = fopen(file, "re")))
+			return cn_err_set(err, CN_ECONFIG, "%s: %s", file,
+					  strerror(errno));
+		if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077)) {
+			fclose(f);
+			return cn_err_set(err, CN_ECONFIG,
+					  "%s: holds a secret but is readable by "
+					  "others (mode %03o); chmod 600 it",
+					  file, (unsigned)(sb.st_mode & 0777));
+		}
+		n = getline(&line, &cap, f);
+		fclose(f);
+		if (n <= 0) {
+			free(line);
+			return cn_err_set(err, CN_ECONFIG, "%s: empty secret file",
+					  file);
+		}
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0) {
+			free(line);
+			return cn_err_set(err, CN_ECONFIG, "%s: empty secret file",
+					  file);
+		}
+		*out = line;
+		return 0;
+	}
+	if (inline_value && *inline_value &&
+	    !(*out = strdup(inline_value)))
+		return cn_err_set(err, CN_EINTERNAL, "out of memory");
+	return 0;
+}
+
+void
+cn_secret_free(char *secret)
+{
+	if (!secret)
+		return;
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
 }
