@@ -950,9 +950,12 @@ open_stream(const struct cn_backup_info *b, char *problem, size_t cap,
 		goto fail;
 	}
 	f = cn_record_get(rec, "schema_version");
-	if (!f || strtol(f->value, NULL, 10) != CN_SCHEMA_VERSION) {
-		snprintf(problem, cap, "schema version %s, this carnet reads %d",
-			 f ? f->value : "?", CN_SCHEMA_VERSION);
+	/* the rows are a list's export, unchanged since version 1: any
+	 * version up to ours reads */
+	if (!f || strtol(f->value, NULL, 10) < 1 ||
+	    strtol(f->value, NULL, 10) > CN_SCHEMA_VERSION) {
+		snprintf(problem, cap, "schema version %s, this carnet reads "
+			 "1 to %d", f ? f->value : "?", CN_SCHEMA_VERSION);
 		*damaged = 1;
 		goto fail;
 	}

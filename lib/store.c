@@ -284,8 +284,18 @@ static const char schema_v1[] =
 	"  substr('89ab', 1 + (abs(random()) % 4), 1) ||"
 	"  substr(lower(hex(randomblob(2))), 2));";
 
+/* v2 (sending): when a message's gateway call started, so that a
+ * message interrupted in flight is known to be in doubt, never resent
+ * blindly; the campaign's text when no template is used. */
+static const char schema_v2[] =
+	"ALTER TABLE message ADD COLUMN inflight_at INTEGER;"
+	"ALTER TABLE campaign ADD COLUMN body TEXT;"
+	"CREATE INDEX message_pending ON message(campaign_id, id)"
+	"  WHERE status = 'preparing';";
+
 static const char *const migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
