@@ -366,7 +366,7 @@ int cn_mapfile_load(const char *path, struct cn_buf *map, struct cn_err *err);
 
 struct cn_store;
 
-#define CN_SCHEMA_VERSION 2
+#define CN_SCHEMA_VERSION 3
 
 /*
  * Opens (creating if needed, mode 0600, parent directories 0700) the

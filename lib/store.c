@@ -293,9 +293,18 @@ static const char schema_v2[] =
 	"CREATE INDEX message_pending ON message(campaign_id, id)"
 	"  WHERE status = 'preparing';";
 
+/* v3 (statistics): a covering index, so that a period's figures are
+ * read from the index alone, in time order, without the message rows
+ * (their bodies); and replies by message, for the reply rate. */
+static const char schema_v3[] =
+	"CREATE INDEX message_stats ON message(sent_at, status, segments,"
+	"  folder_id, user_id, template_id, campaign_id);"
+	"CREATE INDEX reply_message ON reply(message_id, kind);";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -114,7 +114,7 @@ cp v99.gz "$(file 3)"
 sqlite3 "$STORE" "UPDATE backup SET size = $(stat -c %s v99.gz), sha256 = '$(sha256sum v99.gz | cut -d' ' -f1)' WHERE id = 3"
 run carnet-backup verify 3
 is "$status" 1 "a backup of another schema version: verify exits 1"
-like "$err" "schema version 99, this carnet reads 1 to 2" "and says which version"
+like "$err" "schema version 99, this carnet reads 1 to [0-9]+" "and says which version"
 before=$(store_sum)
 run carnet-restore 3
 is "$status" 65 "its restore is refused with 65"
