@@ -289,6 +289,7 @@ static const char schema_v1[] =
  * blindly; the campaign's text when no template is used. */
 static const char schema_v2[] =
 	"ALTER TABLE message ADD COLUMN inflight_at INTEGER;"
+	"ALTER TABLE message ADD COLUMN retryable INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE campaign ADD COLUMN body TEXT;"
 	"CREATE INDEX message_pending ON message(campaign_id, id)"
 	"  WHERE status = 'preparing';";
