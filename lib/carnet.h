@@ -366,7 +366,7 @@ int cn_mapfile_load(const char *path, struct cn_buf *map, struct cn_err *err);
 
 struct cn_store;
 
-#define CN_SCHEMA_VERSION 3
+#define CN_SCHEMA_VERSION 4
 
 /*
  * Opens (creating if needed, mode 0600, parent directories 0700) the
@@ -522,5 +522,6 @@ int cn_list_delete(struct cn_store *st, const char *folder, const char *list,
 #include "carnet-blacklist.h"
 #include "carnet-quota.h"
 #include "carnet-backup.h"
+#include "carnet-fetch.h"
 
 #endif /* CARNET_H */

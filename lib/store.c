@@ -302,10 +302,23 @@ static const char schema_v3[] =
 	"  folder_id, user_id, template_id, campaign_id);"
 	"CREATE INDEX reply_message ON reply(message_id, kind);";
 
+/* v4 (fetch): receipts and replies that reached a closed campaign are
+ * held (stored, not applied) until a fetch for that campaign; the
+ * handset a receipt named; replies by provider id (pulls repeat). */
+static const char schema_v4[] =
+	"ALTER TABLE receipt ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE receipt ADD COLUMN phone TEXT;"
+	"ALTER TABLE reply ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX receipt_held ON receipt(message_id) WHERE held = 1;"
+	"CREATE INDEX reply_held ON reply(campaign_id) WHERE held = 1;"
+	"CREATE INDEX reply_provider ON reply(provider_id)"
+	"  WHERE provider_id IS NOT NULL;";
+
 static const char *const migrations[] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -12,7 +12,7 @@ ok "$([ -f "$STORE" ]; echo $?)" "the store and its parent directories are creat
 is "$(stat -c %a "$STORE")" 600 "the store file is mode 0600"
 is "$(stat -c %a "$T/deep/er")" 700 "a created parent directory is mode 0700"
 is "$(sqlite3 "$STORE" 'PRAGMA journal_mode')" wal "the store is in WAL mode"
-is "$(sqlite3 "$STORE" 'PRAGMA user_version')" 3 "schema version is 3"
+is "$(sqlite3 "$STORE" 'PRAGMA user_version')" 4 "schema version is 4"
 tables=$(sqlite3 "$STORE" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type='table' ORDER BY name)")
 for t in folder user contact list member blacklist template campaign message receipt reply quota usage backup sync_item sync_checkpoint sync_conflict sync_device; do
 	like " $tables " " $t " "the schema has table $t"

@@ -81,7 +81,7 @@ is "$err" "" "ls writes nothing on stderr"
 ok "$(gzip -t "$f" 2>/dev/null; echo $?)" "the file is valid gzip"
 zcat "$f" >backup.ndjson
 is "$(head -1 backup.ndjson | jq -c 'del(.list_id)')" \
-	'{"carnet_backup":1,"schema_version":3,"folder":"default","list":"clients","fields":["city"],"reason":"import","rows":3,"created_at":"2026-11-22T08:00:00Z","user":"tester"}' \
+	'{"carnet_backup":1,"schema_version":4,"folder":"default","list":"clients","fields":["city"],"reason":"import","rows":3,"created_at":"2026-11-22T08:00:00Z","user":"tester"}' \
 	"zcat: the first line is the self-describing header"
 like "$(head -1 backup.ndjson | jq -r .list_id)" "^[0-9a-f-]{36}$" "the header names the list's uuid"
 is "$(sed 1d backup.ndjson | wc -l)" "$(head -1 backup.ndjson | jq .rows)" \
