@@ -38,7 +38,7 @@ MANPAGES := $(wildcard man/*.[157])
 
 DEB_BUILD := gcc make pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libssl-dev \
              libcjson-dev libcsv-dev libyaml-dev
-DEB_TEST  := sqlite3 jq perl mandoc time valgrind bsdextrautils bsdutils
+DEB_TEST  := sqlite3 jq perl mandoc time valgrind bsdextrautils bsdutils curl kannel
 
 .PHONY: all demo check check-asan check-valgrind bench deps install uninstall clean lint \
         format man-lint
@@ -100,6 +100,8 @@ bench: all
 demo: deps all
 	CARNET_BIN=$(abspath $(B))/bin examples/demo.sh
 
+# kannel (the test gateway) must not run as a system service: while it is
+# installed a policy-rc.d denies the start, and it is disabled at boot.
 deps:
 	@missing=; for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
@@ -107,8 +109,16 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  rc=; case " $$missing " in *" kannel "*) \
+	    if [ ! -e /usr/sbin/policy-rc.d ]; then rc=1; \
+	      printf '#!/bin/sh\nexit 101\n' | $$SUDO tee /usr/sbin/policy-rc.d >/dev/null; \
+	      $$SUDO chmod 755 /usr/sbin/policy-rc.d; fi;; esac; \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	  st=$$?; [ -z "$$rc" ] || $$SUDO rm -f /usr/sbin/policy-rc.d; \
+	  case " $$missing " in *" kannel "*) \
+	    $$SUDO update-rc.d kannel disable >/dev/null 2>&1 || true;; esac; \
+	  exit $$st; \
 	else echo "deps: everything is installed"; fi
 
 install: all $(B)/carnet.pc
