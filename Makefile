@@ -23,7 +23,7 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
            -Wstrict-prototypes -Wmissing-prototypes
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(SANFLAGS) -fPIC
 ALL_CPPFLAGS = -D_GNU_SOURCE -Ilib $(CPPFLAGS)
-LIBS    := -lsqlite3 -lcsv -lcjson -lyaml -lcurl -lm -lz -lcrypto -lpthread
+LIBS    := -lsqlite3 -lcsv -lcjson -lyaml -lcurl -lmicrohttpd -lm -lz -lcrypto -lpthread
 VERSION := $(shell sed -n 's/^#define CN_VERSION "\(.*\)"/\1/p' lib/carnet.h)
 
 LIB_SRC := $(wildcard lib/*.c)
@@ -37,7 +37,7 @@ CLI_TESTS := $(sort $(wildcard tests/cli/t*.sh))
 MANPAGES := $(wildcard man/*.[157])
 
 DEB_BUILD := gcc make pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libssl-dev \
-             libcjson-dev libcsv-dev libyaml-dev
+             libcjson-dev libcsv-dev libyaml-dev libmicrohttpd-dev
 DEB_TEST  := sqlite3 jq perl mandoc time valgrind bsdextrautils bsdutils curl kannel
 
 .PHONY: all demo check check-asan check-valgrind bench deps install uninstall clean lint \

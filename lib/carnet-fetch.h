@@ -87,6 +87,9 @@ struct cn_fetch *cn_fetch_open(struct cn_store *st,
 			       const struct cn_fetch_opts *opts,
 			       struct cn_err *err);
 void cn_fetch_close(struct cn_fetch *f);
+/* The store and the options f was opened with (borrowed). */
+struct cn_store *cn_fetch_store(struct cn_fetch *f);
+const struct cn_fetch_opts *cn_fetch_options(struct cn_fetch *f);
 
 /*
  * Transactions: cn_fetch_begin() starts one (BEGIN IMMEDIATE; CN_ETEMP
@@ -110,6 +113,8 @@ struct cn_receipt {
 	int kannel_type;	/* Kannel's dlr type bit mask, -1 if none */
 	const char *reason;	/* the gateway's text (%A), or NULL */
 	int64_t at;		/* 0: now */
+	int only_changes;	/* pulls: store nothing unless the message
+				   moves (a listing repeats statuses) */
 };
 
 /* An inbound message (MO).  Strings borrowed; text is UTF-8. */

@@ -175,6 +175,18 @@ cn_fetch_open(struct cn_store *st, const struct cn_fetch_opts *opts,
 	return f;
 }
 
+struct cn_store *
+cn_fetch_store(struct cn_fetch *f)
+{
+	return f->st;
+}
+
+const struct cn_fetch_opts *
+cn_fetch_options(struct cn_fetch *f)
+{
+	return &f->o;
+}
+
 static void
 qev_free(struct qev *e)
 {
@@ -527,6 +539,11 @@ receipt_tx(struct cn_fetch *f, const void *arg, struct cn_err *err)
 		return cn_sql_fail(err, f->db, "fetch");
 	}
 	sqlite3_reset(s);
+	if (r->only_changes &&
+	    (!id || held || is_final(cur) || strcmp(cur, "simulated") == 0 ||
+	     strcmp(cur, "skipped") == 0 ||
+	     (!is_final(status) && strcmp(cur, "preparing") != 0)))
+		return 0;
 	if (!id)
 		note(f, "receipt for unknown message %s%s stored, not applied",
 		     r->ref && *r->ref ? "" : "provider id ",

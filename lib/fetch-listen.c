@@ -1,0 +1,348 @@
+/*
+ * fetch-listen.c - the receiver of the gateway's callbacks (Kannel's
+ * dlr-url and sms-service get-url), on libmicrohttpd.
+ *
+ * One internal polling thread serves every connection (keep-alive), so
+ * the store is written by one thread, one callback at a time: each
+ * callback is committed before its answer leaves, and a crash after a
+ * 200 loses nothing.  The shared token travels in the parameter t and
+ * is compared in constant time; a wrong one stores nothing.  Parameters
+ * are kept URL-encoded by MHD (an identity unescaper) and decoded by
+ * cn_fetch_kannel(), which knows that '+' is a space.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "carnet.h"
+#include "internal.h"
+
+struct listener {
+	struct cn_fetch *f;
+	const struct cn_listen_opts *o;
+	size_t token_len;
+	double tokens;		/* the rate's bucket */
+	double last;
+	struct MHD_Response *r_ok, *r_forbidden, *r_bad, *r_big, *r_rate,
+		*r_busy;
+};
+
+/* A request: its parameters re-joined as a query string. */
+struct req {
+	struct cn_buf q;
+	int too_big;
+};
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Keeps parameters as they came (still URL-encoded). */
+static size_t
+no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+/* Compares the token given (URL-encoded) with the expected one in time
+ * that depends only on the lengths, not on where they differ. */
+static int
+token_ok(const struct listener *l, const char *given)
+{
+	char dec[256];
+	const unsigned char *a, *b;
+	size_t n, m;
+	unsigned diff;
+
+	if (!l->o->token)
+		return 1;
+	if (!given || cn_url_decode(given, strlen(given), dec, sizeof(dec)) < 0)
+		return 0;
+	a = (const unsigned char *)dec;
+	b = (const unsigned char *)l->o->token;
+	n = strlen(dec);
+	m = l->token_len;
+	diff = (unsigned)(n ^ m);
+	for (size_t i = 0; i < m; i++)
+		diff |= (unsigned)(b[i] ^ a[i < n ? i : 0]);
+	return diff == 0;
+}
+
+static enum MHD_Result
+add_param(void *cls, enum MHD_ValueKind kind, const char *key,
+	  const char *value)
+{
+	struct req *r = cls;
+
+	(void)kind;
+	if (strcmp(key, "t") == 0)
+		return MHD_YES;	/* the token is not data */
+	if ((r->q.len && cn_buf_addc(&r->q, '&') < 0) ||
+	    cn_buf_adds(&r->q, key) < 0 ||
+	    (value && (cn_buf_addc(&r->q, '=') < 0 ||
+		       cn_buf_adds(&r->q, value) < 0))) {
+		r->too_big = 1;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result
+answer(struct MHD_Connection *c, unsigned code, struct MHD_Response *resp)
+{
+	return MHD_queue_response(c, code, resp);
+}
+
+static int
+rate_ok(struct listener *l)
+{
+	double now;
+
+	if (l->o->rate <= 0)
+		return 1;
+	now = mono();
+	l->tokens += (now - l->last) * (double)l->o->rate;
+	if (l->tokens > (double)l->o->rate)
+		l->tokens = (double)l->o->rate;
+	l->last = now;
+	if (l->tokens < 1)
+		return 0;
+	l->tokens -= 1;
+	return 1;
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *c, const char *url,
+       const char *method, const char *version, const char *upload,
+       size_t *upload_size, void **con_cls)
+{
+	struct listener *l = cls;
+	struct req *r = *con_cls;
+	struct cn_err err;
+	const char *t;
+	int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+
+	(void)url;
+	(void)version;
+	if (!r) {
+		if (!post && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+			return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, l->r_bad);
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		cn_buf_init(&r->q, (size_t)l->o->max_body);
+		*con_cls = r;
+		if (post)
+			return MHD_YES;	/* the body comes next */
+	}
+	if (post && *upload_size) {
+		/* a form body: its parameters join the query's */
+		if (!r->too_big &&
+		    cn_buf_add(&r->q, upload, *upload_size) < 0)
+			r->too_big = 1;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (post && r->q.len) {
+		/* the body first, then the query's parameters */
+		struct cn_buf body;
+
+		cn_buf_init(&body, (size_t)l->o->max_body);
+		if (cn_buf_add(&body, r->q.ptr, r->q.len) < 0)
+			r->too_big = 1;
+		cn_buf_reset(&r->q);
+		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_param,
+					  r);
+		if (!r->too_big && body.len &&
+		    ((r->q.len && cn_buf_addc(&r->q, '&') < 0) ||
+		     cn_buf_add(&r->q, body.ptr, body.len) < 0))
+			r->too_big = 1;
+		cn_buf_free(&body);
+	} else {
+		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_param,
+					  r);
+	}
+	if (r->too_big)
+		return answer(c, MHD_HTTP_CONTENT_TOO_LARGE, l->r_big);
+	t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "t");
+	if (!token_ok(l, t))
+		return answer(c, MHD_HTTP_FORBIDDEN, l->r_forbidden);
+	if (!rate_ok(l))
+		return answer(c, MHD_HTTP_TOO_MANY_REQUESTS, l->r_rate);
+	if (cn_fetch_kannel(l->f, r->q.ptr, r->q.len, &err) < 0) {
+		if (err.code == CN_EDATA)
+			return answer(c, MHD_HTTP_BAD_REQUEST, l->r_bad);
+		return answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, l->r_busy);
+	}
+	return answer(c, MHD_HTTP_OK, l->r_ok);
+}
+
+static void
+done(void *cls, struct MHD_Connection *c, void **con_cls,
+     enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (r) {
+		cn_buf_free(&r->q);
+		free(r);
+		*con_cls = NULL;
+	}
+}
+
+/* Parses "host:port", "[v6]:port", "*:port" or "port" (loopback). */
+static int
+parse_address(const char *a, struct sockaddr_storage *ss, int *v6,
+	      struct cn_err *err)
+{
+	char host[128];
+	const char *colon, *port;
+	char *end;
+	long p;
+
+	memset(ss, 0, sizeof(*ss));
+	*v6 = 0;
+	if (a[0] == '[') {
+		const char *close = strchr(a, ']');
+
+		if (!close || close[1] != ':')
+			goto bad;
+		snprintf(host, sizeof(host), "%.*s", (int)(close - a - 1),
+			 a + 1);
+		port = close + 2;
+		*v6 = 1;
+	} else if ((colon = strrchr(a, ':'))) {
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - a), a);
+		port = colon + 1;
+	} else {
+		snprintf(host, sizeof(host), "127.0.0.1");
+		port = a;
+	}
+	p = strtol(port, &end, 10);
+	if (!*port || *end || p < 0 || p > 65535)
+		goto bad;
+	if (*v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)p);
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			goto bad;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)p);
+		if (strcmp(host, "*") == 0 || strcmp(host, "0.0.0.0") == 0)
+			s4->sin_addr.s_addr = htonl(INADDR_ANY);
+		else if (strcmp(host, "localhost") == 0 || !*host)
+			s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		else if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			goto bad;
+	}
+	return 0;
+bad:
+	return cn_err_set(err, CN_EUSAGE, "--listen: invalid address '%s' "
+			  "(HOST:PORT, [IPv6]:PORT, *:PORT or PORT)", a);
+}
+
+static struct MHD_Response *
+text(const char *s)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		strlen(s), (void *)s, MHD_RESPMEM_PERSISTENT);
+
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"text/plain");
+	return r;
+}
+
+int
+cn_listen(struct cn_fetch *f, const struct cn_listen_opts *o,
+	  volatile int *stop, struct cn_err *err)
+{
+	struct listener l;
+	struct sockaddr_storage ss;
+	struct MHD_Daemon *d;
+	int v6, rc = 0;
+
+	memset(&l, 0, sizeof(l));
+	l.f = f;
+	l.o = o;
+	l.token_len = o->token ? strlen(o->token) : 0;
+	l.tokens = (double)o->rate;
+	l.last = mono();
+	if (parse_address(o->address ? o->address : "127.0.0.1:13080", &ss,
+			  &v6, err) < 0)
+		return -1;
+	l.r_ok = text("ok\n");
+	l.r_forbidden = text("forbidden\n");
+	l.r_bad = text("bad request\n");
+	l.r_big = text("too large\n");
+	l.r_rate = text("too many requests\n");
+	l.r_busy = text("busy, try again\n");
+	if (!l.r_ok || !l.r_forbidden || !l.r_bad || !l.r_big || !l.r_rate ||
+	    !l.r_busy) {
+		rc = cn_err_set(err, CN_EINTERNAL, "out of memory");
+		goto out;
+	}
+	d = MHD_start_daemon(
+		MHD_USE_AUTO_INTERNAL_THREAD | (v6 ? MHD_USE_IPv6 : 0), 0,
+		NULL, NULL, handle, &l, MHD_OPTION_SOCK_ADDR, &ss,
+		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, done, NULL,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)(o->max_body > 0 ? o->max_body : 8192) * 2 + 8192,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+		MHD_OPTION_END);
+	if (!d) {
+		rc = cn_err_set(err, CN_EUNAVAIL, "--listen: cannot listen on "
+				"%s: %s", o->address ? o->address : "",
+				strerror(errno));
+		goto out;
+	}
+	if (o->ready_file) {
+		const union MHD_DaemonInfo *di =
+			MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+		FILE *fp = fopen(o->ready_file, "w");
+
+		if (!fp || !di || fprintf(fp, "%u\n", di->port) < 0 ||
+		    fclose(fp) != 0) {
+			rc = cn_err_set(err, CN_ECANTCREAT, "%s: cannot write",
+					o->ready_file);
+			MHD_stop_daemon(d);
+			goto out;
+		}
+	}
+	while (!*stop)
+		usleep(100 * 1000);
+	MHD_stop_daemon(d);
+out:
+	MHD_destroy_response(l.r_ok);
+	MHD_destroy_response(l.r_forbidden);
+	MHD_destroy_response(l.r_bad);
+	MHD_destroy_response(l.r_big);
+	MHD_destroy_response(l.r_rate);
+	MHD_destroy_response(l.r_busy);
+	return rc;
+}
