@@ -171,8 +171,9 @@ sub record
 		$r{hex} = unpack 'H*', $d;
 		my @c = concat($u);
 		@r{qw(ref parts part)} = @c if @c;
-		my $valid = eval { decode('UTF-8', $d, Encode::FB_CROAK); 1 };
-		if (length($d) % 2 == 0 && ($d =~ /\0/ || !$valid)) {
+		if (length($d) % 2 == 0 && ($d =~ /\0/ || !eval {
+			decode('UTF-8', $d, Encode::FB_CROAK | Encode::LEAVE_SRC);
+			1 })) {
 			@r{qw(coding text)} = ('ucs-2',
 				decode('UTF-16BE', $d, Encode::FB_DEFAULT));
 		} else {

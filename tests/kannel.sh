@@ -3,7 +3,7 @@
 # with tests/fakesmsc.pl playing the SMSC.
 #
 #   . "$(dirname "$0")/../lib.sh"
-#   . "$(dirname "$0")/../kannel.sh"
+#   . "$TOP/tests/kannel.sh"          # after lib.sh, which cd-s to $T
 #   KANNEL_MO_URL=http://127.0.0.1:$port/mo kannel_start   # optional MO URL
 #   carnet-sms-send --config "$T/kannel/carnet.yaml" --to +33612345678 ...
 #   fakesmsc_wait 1 && jq -r .text "$FAKESMSC_LOG"
@@ -18,7 +18,8 @@
 #   KANNEL_PASSWORD_FILE  its random password, in a 0600 file
 #   KANNEL_ADMIN_URL      http://127.0.0.1:PORT (status.txt?password=...)
 #   KANNEL_ADMIN_PASSWORD its password
-#   KANNEL_SENDER         the global sender (used when "from" is absent)
+#   KANNEL_SENDER         the sendsms-user's default-sender: the "from" of
+#                         a request without one
 #   FAKESMSC_LOG          the MTs the fake SMSC received, one JSON per line
 #                         (see tests/fakesmsc.pl for the fields)
 #   FAKESMSC_MO_LOG       the MOs it sent to Kannel, one JSON per line
@@ -62,8 +63,9 @@
 #   400 "Missing receiver number, rejected"
 #   400 "Number(s) has/have been denied by white- and/or black-lists."
 #                                            (e.g. to=abc: not sendsms-chars)
-#   400 "Sender missing and no global set, rejected"  (no global-sender; this
-#                                             rig sets one: $KANNEL_SENDER)
+#   400 "Sender missing and no global set, rejected"  (no "from", and neither
+#                                             global-sender nor default-sender:
+#                                             this rig sets default-sender)
 #   400 "Coding field misformed, rejected"   (coding=7)
 #   smsbox stopped: the connection is refused (curl exit 7)
 # A UTF-8 text with ê/ô sent without coding=2 reaches the SMSC as 7-bit with
@@ -93,6 +95,8 @@
 # wrote to, %a the text, %c the coding (0 for 7-bit, 2 for UCS-2) and %C
 # the charset: a 7-bit MO comes as UTF-8 (charset UTF-8), a UCS-2 one as
 # URL-encoded UTF-16BE bytes (charset UTF-16BE) unless KANNEL_MO_RECODE=1.
+# (An smsbox global-sender would replace %P, the number the MO was written
+# to, by itself: the rig sets the sendsms-user's default-sender instead.)
 # The sms-service has max-messages 0: its answer never becomes an MT.
 
 KANNEL_DIR=${KANNEL_DIR:-${T:?set T (tests/lib.sh does) or KANNEL_DIR}/kannel}
@@ -102,6 +106,7 @@ _kannel_bb_pid=
 _kannel_sb_pid=
 _kannel_fs_pid=
 _kannel_wd_pid=
+_kannel_kept=		# where kannel_stop copied the logs
 
 # _kannel_bin NAME: the path of a Kannel binary (often in /usr/sbin, which
 # a user's PATH may lack), or nothing
@@ -224,7 +229,6 @@ bearerbox-host = 127.0.0.1
 bearerbox-port = $KANNEL_SMSBOX_PORT
 sendsms-port = $KANNEL_SENDSMS_PORT
 sendsms-interface = 127.0.0.1
-global-sender = "$KANNEL_SENDER"
 log-file = "$KANNEL_DIR/smsbox.log"
 log-level = $lvl
 access-log = "$KANNEL_DIR/smsbox-access.log"
@@ -233,6 +237,7 @@ $recode
 group = sendsms-user
 username = "$KANNEL_USER"
 password = "$(cat "$KANNEL_PASSWORD_FILE")"
+default-sender = "$KANNEL_SENDER"
 max-messages = ${KANNEL_MAX_MESSAGES:-10}
 concatenation = true
 
@@ -412,13 +417,12 @@ kannel_stop() {
 		wait "$_kannel_wd_pid" 2>/dev/null
 		_kannel_wd_pid=
 	fi
-	if [ -d "$KANNEL_DIR" ] &&
+	if [ -d "$KANNEL_DIR" ] && [ -z "$_kannel_kept" ] &&
 		{ [ "${KANNEL_KEEP_LOGS:-0}" = 1 ] || [ "${_failed:-0}" != 0 ]; }; then
-		local keep
-		keep=$(mktemp -d "${TMPDIR:-/tmp}/carnet-kannel-logs.XXXXXX") &&
-			cp -r "$KANNEL_DIR"/. "$keep"/ 2>/dev/null &&
-			rm -f "$keep/fakesmsc.ctl" &&
-			_kannel_note "configuration and logs kept in $keep"
+		_kannel_kept=$(mktemp -d "${TMPDIR:-/tmp}/carnet-kannel-logs.XXXXXX") &&
+			cp -r "$KANNEL_DIR"/. "$_kannel_kept"/ 2>/dev/null &&
+			rm -f "$_kannel_kept/fakesmsc.ctl" &&
+			_kannel_note "configuration and logs kept in $_kannel_kept"
 	fi
 	return 0
 }
