@@ -28,7 +28,7 @@ VERSION := $(shell sed -n 's/^#define CN_VERSION "\(.*\)"/\1/p' lib/carnet.h)
 
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
-CLI_OBJ := $(B)/cmd/cli.o
+CLI_OBJ := $(B)/cmd/cli.o $(B)/cmd/sendcli.o
 TOOLS   := $(patsubst cmd/%.c,%,$(wildcard cmd/carnet-*.c)) carnet
 BINS    := $(addprefix $(B)/bin/,$(TOOLS))
 UNIT_SRC := $(wildcard tests/unit/t-*.c)

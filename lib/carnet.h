@@ -522,6 +522,7 @@ int cn_list_delete(struct cn_store *st, const char *folder, const char *list,
 #include "carnet-blacklist.h"
 #include "carnet-quota.h"
 #include "carnet-backup.h"
+#include "carnet-sync.h"
 #include "carnet-stats.h"
 #include "carnet-fetch.h"
 #include "carnet-send.h"

@@ -1,0 +1,1357 @@
+/*
+ * send.c - campaigns: preparing the messages of a send (rendering,
+ * duplicates, blacklist, segment limit, quota) and sending them through a
+ * driver with libcurl's multi interface, exactly once (see
+ * carnet-send.h for the rules: in flight, in doubt, retryable).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <sqlite3.h>
+
+#include "carnet.h"
+#include "internal.h"
+
+#define SYNC_CAMPAIGN                                                      \
+	"INSERT INTO sync_item(kind, uuid, state, changed_at, deleted) "   \
+	"SELECT 'campaign', uuid, 'pending', ?2, 0 FROM campaign "         \
+	"WHERE id = ?1 ON CONFLICT(kind, uuid) DO UPDATE SET "             \
+	"state = 'pending', changed_at = excluded.changed_at"
+
+static int
+stmt(sqlite3 *db, sqlite3_stmt **s, const char *sql, struct cn_err *err)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, s, NULL) != SQLITE_OK)
+		return cn_sql_fail(err, db, "prepare");
+	return 0;
+}
+
+static void
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static int
+mark_campaign(sqlite3 *db, int64_t id, struct cn_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (stmt(db, &s, SYNC_CAMPAIGN, err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, cn_now());
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : cn_sql_fail(err, db, "sync mark");
+}
+
+/* ---------------------------------------------------------------------
+ * Preparing
+ */
+
+enum {
+	P_SEEN, P_MSG, P_NCAMP, P_FIND, P_N
+};
+
+static const char *const prep_sql[P_N] = {
+	[P_SEEN] = "INSERT OR IGNORE INTO temp.cn_seen(phone, line) "
+		   "VALUES(?1, ?2)",
+	[P_MSG] = "INSERT INTO message(ref, campaign_id, contact_id, "
+		  "folder_id, user_id, template_id, phone, sender, body, "
+		  "encoding, segments, status, error, created_at, sent_at, "
+		  "done_at) VALUES(?1, ?2, (SELECT id FROM contact WHERE "
+		  "id = ?3 AND folder_id = ?4), ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+		  "?11, ?12, ?13, ?14, ?15, ?15)",
+	[P_NCAMP] = "INSERT INTO campaign(uuid, folder_id, user_id, name, "
+		    "template_id, list_id, sender, status, simulated, driver, "
+		    "created_at, sent_at, close_at, body) VALUES(?1, ?2, ?3, "
+		    "?4, ?5, (SELECT id FROM list WHERE folder_id = ?2 AND "
+		    "name = ?6), ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[P_FIND] = "SELECT id, status FROM campaign WHERE folder_id = ?1 "
+		   "AND name = ?2",
+};
+
+struct prep {
+	struct cn_store *st;
+	sqlite3 *db;
+	const struct cn_send_spec *sp;
+	sqlite3_stmt *s[P_N];
+	struct cn_blacklist_checker *ck;
+	int64_t folder_id, user_id, template_id;
+	int64_t now;
+};
+
+static const char *
+rec_str(const struct cn_record *rec, const char *name)
+{
+	const struct cn_field *f = cn_record_get(rec, name);
+
+	if (!f || !f->value || f->type == CN_V_NULL || f->type == CN_V_RAW)
+		return NULL;
+	return f->value;
+}
+
+/* The default name: "relance 2026-11-22 10:15". */
+static void
+default_name(const struct cn_send_spec *sp, const struct cn_template *t,
+	     int64_t now, char *out, size_t cap)
+{
+	time_t tt = (time_t)now;
+	struct tm tm;
+	char when[32];
+
+	gmtime_r(&tt, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(out, cap, "%s %s", t && t->title ? t->title : "sms", when);
+}
+
+int
+cn_campaign_prepare(struct cn_store *st, struct cn_reader *rd,
+		    const struct cn_send_spec *sp, cn_prep_fn on_row,
+		    cn_prep_err_fn on_error, void *ctx,
+		    struct cn_prep_stats *ps, struct cn_err *err)
+{
+	const struct cn_config *cfg = sp->cfg;
+	sqlite3 *db = cn_store_db(st);
+	struct prep p;
+	struct cn_template t;
+	struct cn_tpl tpl;
+	struct cn_sms_opts so;
+	struct cn_tpl_env env;
+	struct cn_buf text;
+	struct cn_record *rec;
+	struct cn_err rowerr;
+	struct cn_quota_req qr;
+	int in_tx = 0, have_t = 0, r, rc = -1;
+	int64_t nerr = 0, rows = 0;
+	const char *body;
+	char msg[600];
+
+	memset(&p, 0, sizeof(p));
+	memset(ps, 0, sizeof(*ps));
+	memset(&tpl, 0, sizeof(tpl));
+	cn_template_init(&t);
+	cn_buf_init(&text, 0);
+	p.st = st;
+	p.db = db;
+	p.sp = sp;
+	p.now = cn_now();
+
+	cn_template_sms_opts(cfg, sp->sender, sp->transliterate, &so);
+	if (so.sender && cn_sms_sender_check(so.sender, err) < 0) {
+		err->code = sp->sender ? CN_EUSAGE : CN_ECONFIG;
+		goto out;
+	}
+	if (sp->template_key) {
+		if (cn_template_find(st, sp->template_key, sp->folder,
+				     sp->user, CN_TPL_FIND_ACTIVE |
+						       CN_TPL_FIND_USABLE,
+				     &t, err) < 0)
+			goto out;
+		have_t = 1;
+		body = t.body;
+	} else if (sp->text) {
+		body = sp->text;
+	} else {
+		cn_err_set(err, CN_EUSAGE, "nothing to send: give a template "
+			   "or a text");
+		goto out;
+	}
+	if (cn_tpl_parse(&tpl, body, strlen(body), err) < 0)
+		goto out;
+	memset(&env, 0, sizeof(env));
+	env.sender = so.sender;
+	env.date = p.now;
+
+	if (cn_sql_exec(db, "CREATE TEMP TABLE IF NOT EXISTS cn_seen("
+			"phone TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID",
+			err) < 0 ||
+	    cn_sql_exec(db, "BEGIN IMMEDIATE", err) < 0)
+		goto out;
+	in_tx = 1;
+	if (cn_sql_exec(db, "DELETE FROM temp.cn_seen", err) < 0)
+		goto out;
+	for (int i = 0; i < P_N; i++)
+		if (stmt(db, &p.s[i], prep_sql[i], err) < 0)
+			goto out;
+	if (!(p.folder_id = cn_folder_id(st, sp->folder, 1, err)) ||
+	    (sp->user && !(p.user_id = cn_user_id(st, sp->user, err))))
+		goto out;
+	if (!(p.ck = cn_blacklist_checker_open(st, err)))
+		goto out;
+	p.template_id = have_t ? t.id : 0;
+
+	/* the campaign: a name is a promise that it is sent once */
+	if (sp->campaign)
+		snprintf(ps->campaign_name, sizeof(ps->campaign_name), "%s",
+			 sp->campaign);
+	else
+		default_name(sp, have_t ? &t : NULL, p.now, ps->campaign_name,
+			     sizeof(ps->campaign_name));
+	sqlite3_bind_int64(p.s[P_FIND], 1, p.folder_id);
+	bind_text(p.s[P_FIND], 2, ps->campaign_name);
+	if (sqlite3_step(p.s[P_FIND]) == SQLITE_ROW) {
+		cn_err_set(err, CN_EDATA, "campaign '%s' already exists "
+			   "(id %lld, %s): `carnet-campaign send %lld` "
+			   "resumes it; give a new send another name",
+			   ps->campaign_name,
+			   (long long)sqlite3_column_int64(p.s[P_FIND], 0),
+			   (const char *)sqlite3_column_text(p.s[P_FIND], 1),
+			   (long long)sqlite3_column_int64(p.s[P_FIND], 0));
+		goto out;
+	}
+	cn_uuid7(ps->campaign_uuid);
+	{
+		sqlite3_stmt *s = p.s[P_NCAMP];
+		int64_t close_at = p.now + cfg->sms_campaign_close_hours * 3600;
+
+		bind_text(s, 1, ps->campaign_uuid);
+		sqlite3_bind_int64(s, 2, p.folder_id);
+		if (p.user_id)
+			sqlite3_bind_int64(s, 3, p.user_id);
+		bind_text(s, 4, ps->campaign_name);
+		if (p.template_id)
+			sqlite3_bind_int64(s, 5, p.template_id);
+		bind_text(s, 6, sp->list);
+		bind_text(s, 7, so.sender);
+		bind_text(s, 8, sp->save ? "draft" : "sending");
+		sqlite3_bind_int(s, 9, sp->simulate ? 1 : 0);
+		bind_text(s, 10, sp->simulate ? "simulate" : sp->driver);
+		sqlite3_bind_int64(s, 11, p.now);
+		if (!sp->save) {
+			sqlite3_bind_int64(s, 12, p.now);
+			sqlite3_bind_int64(s, 13, close_at);
+		}
+		bind_text(s, 14, have_t ? NULL : sp->text);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			cn_sql_fail(err, db, "campaign");
+			goto out;
+		}
+		ps->campaign_id = sqlite3_last_insert_rowid(db);
+		if (mark_campaign(db, ps->campaign_id, err) < 0)
+			goto out;
+	}
+
+	while ((r = cn_reader_next(rd, &rec, &rowerr)) != 0) {
+		struct cn_sms_preview pv;
+		struct cn_prep_row row;
+		enum cn_bl_reason why = CN_BL_NONE;
+		const char *raw, *status = "preparing", *error = NULL;
+		char e164[CN_ADDRESS_MAX], ref[37], why_s[64];
+		sqlite3_stmt *s;
+		int listed;
+
+		if (r == -1) {
+			*err = rowerr;
+			goto out;
+		}
+		rows++;
+		if (r == -2) {
+			if (on_error)
+				on_error(ctx, 0, rowerr.msg);
+			nerr++;
+			continue;
+		}
+		raw = rec_str(rec, "phone");
+		if (!raw)
+			raw = rec_str(rec, "to");
+		if (!raw || !*raw) {
+			snprintf(msg, sizeof(msg), "%s:%ld: no phone number",
+				 cn_reader_name(rd), rec->line);
+			if (on_error)
+				on_error(ctx, rec->line, msg);
+			nerr++;
+			continue;
+		}
+		if (cn_phone_normalize(&cfg->phone, raw, e164, sizeof(e164),
+				       &rowerr) < 0) {
+			snprintf(msg, sizeof(msg), "%s:%ld: %s",
+				 cn_reader_name(rd), rec->line, rowerr.msg);
+			if (on_error)
+				on_error(ctx, rec->line, msg);
+			nerr++;
+			continue;
+		}
+		/* the same number twice in one send: sent once */
+		s = p.s[P_SEEN];
+		sqlite3_reset(s);
+		bind_text(s, 1, e164);
+		sqlite3_bind_int64(s, 2, rec->line);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			cn_sql_fail(err, db, "duplicates");
+			goto out;
+		}
+		if (sqlite3_changes(db) == 0) {
+			ps->duplicates++;
+			if (on_row) {
+				memset(&row, 0, sizeof(row));
+				row.line = rec->line;
+				row.to = e164;
+				row.status = "duplicate";
+				row.error = "the same number earlier in the "
+					    "input: sent once";
+				if (on_row(ctx, &row)) {
+					cn_err_set(err, CN_ECANTCREAT,
+						   "output failed");
+					goto out;
+				}
+			}
+			continue;
+		}
+		if (cn_tpl_preview(&tpl, rec, &env, &so,
+				   cfg->sms_max_segments, &text, &pv,
+				   &rowerr) < 0) {
+			if (rowerr.code != CN_EDATA) {
+				*err = rowerr;
+				goto out;
+			}
+			snprintf(msg, sizeof(msg), "%s:%ld: %s",
+				 cn_reader_name(rd), rec->line, rowerr.msg);
+			if (on_error)
+				on_error(ctx, rec->line, msg);
+			nerr++;
+			continue;
+		}
+		listed = cn_blacklist_checker_check(p.ck, e164, &why, err);
+		if (listed < 0) {
+			cn_sms_preview_free(&pv);
+			goto out;
+		}
+		if (listed) {
+			snprintf(why_s, sizeof(why_s), "blacklisted (%s)",
+				 cn_blacklist_reason_name(why));
+			if (!sp->skip_blacklisted) {
+				snprintf(msg, sizeof(msg), "%s:%ld: %s is %s",
+					 cn_reader_name(rd), rec->line, e164,
+					 why_s);
+				if (on_error)
+					on_error(ctx, rec->line, msg);
+				nerr++;
+				cn_sms_preview_free(&pv);
+				continue;
+			}
+			status = "skipped";
+			error = why_s;
+			ps->skipped++;
+		} else {
+			ps->recipients++;
+			ps->sms += (int64_t)pv.segments;
+			if (pv.encoding == CN_SMS_UCS2)
+				ps->ucs2++;
+			else
+				ps->gsm7++;
+		}
+		cn_uuid7(ref);
+		s = p.s[P_MSG];
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		bind_text(s, 1, ref);
+		sqlite3_bind_int64(s, 2, ps->campaign_id);
+		raw = rec_str(rec, "id");
+		if (raw && cn_contact_rowid(st, raw))
+			sqlite3_bind_int64(s, 3, cn_contact_rowid(st, raw));
+		sqlite3_bind_int64(s, 4, p.folder_id);
+		if (p.user_id)
+			sqlite3_bind_int64(s, 5, p.user_id);
+		if (p.template_id)
+			sqlite3_bind_int64(s, 6, p.template_id);
+		bind_text(s, 7, e164);
+		bind_text(s, 8, so.sender);
+		sqlite3_bind_text(s, 9, pv.text, (int)pv.text_len,
+				  SQLITE_TRANSIENT);
+		bind_text(s, 10, cn_sms_encoding_name(pv.encoding));
+		sqlite3_bind_int64(s, 11, (int64_t)pv.segments);
+		bind_text(s, 12, status);
+		bind_text(s, 13, error);
+		sqlite3_bind_int64(s, 14, p.now);
+		if (strcmp(status, "preparing") != 0)
+			sqlite3_bind_int64(s, 15, p.now);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			cn_sms_preview_free(&pv);
+			cn_sql_fail(err, db, "message");
+			goto out;
+		}
+		if (on_row) {
+			memset(&row, 0, sizeof(row));
+			row.line = rec->line;
+			row.ref = ref;
+			row.to = e164;
+			row.text = pv.text;
+			row.encoding = pv.encoding;
+			row.segments = pv.segments;
+			row.status = status;
+			row.error = error;
+			if (on_row(ctx, &row)) {
+				cn_sms_preview_free(&pv);
+				cn_err_set(err, CN_ECANTCREAT, "output failed");
+				goto out;
+			}
+		}
+		cn_sms_preview_free(&pv);
+	}
+	if (nerr) {
+		cn_err_set(err, CN_EDATA, "%lld of %lld recipients are invalid: "
+			   "nothing was recorded or sent", (long long)nerr,
+			   (long long)rows);
+		goto out;
+	}
+	if (rows == 0) {
+		cn_err_set(err, CN_ENOINPUT, "%s: no recipients",
+			   cn_reader_name(rd));
+		goto out;
+	}
+
+	/* the quota: reserved with the messages, in this transaction */
+	memset(&qr, 0, sizeof(qr));
+	qr.folder = sp->folder;
+	qr.user = sp->user;
+	qr.sms = ps->sms;
+	qr.recipients = ps->recipients;
+	qr.warn_threshold = cfg->sms_warn_threshold;
+	qr.campaign_id = ps->campaign_id;
+	ps->quota_checked = 1;
+	if (sp->save || sp->simulate || sp->dry_run || ps->recipients == 0) {
+		struct cn_err qe;
+
+		if (cn_quota_check(st, &qr, &ps->quota, &qe) < 0 &&
+		    qe.code != CN_ECHECK) {
+			*err = qe;
+			goto out;
+		}
+		/* a draft or a simulation uses no quota; a preview says */
+	} else {
+		if (cn_quota_check(st, &qr, &ps->quota, err) < 0)
+			goto out;
+		if (ps->quota.threshold && !sp->yes) {
+			cn_err_set(err, CN_ECHECK, "%s", ps->quota.reason);
+			goto out;
+		}
+		if (cn_quota_reserve(st, &qr, &ps->quota, err) < 0)
+			goto out;
+	}
+	if (sp->dry_run) {
+		cn_sql_exec(db, "ROLLBACK", NULL);
+		in_tx = 0;
+		ps->campaign_id = 0;
+	} else {
+		if (cn_sql_exec(db, "COMMIT", err) < 0)
+			goto out;
+		in_tx = 0;
+	}
+	rc = 0;
+out:
+	if (in_tx)
+		cn_sql_exec(db, "ROLLBACK", NULL);
+	if (rc < 0)
+		ps->campaign_id = 0;
+	for (int i = 0; i < P_N; i++)
+		sqlite3_finalize(p.s[i]);
+	cn_blacklist_checker_close(p.ck);
+	cn_buf_free(&text);
+	cn_tpl_free(&tpl);
+	cn_template_free(&t);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * Sending
+ */
+
+#define BODY_MAX 65536
+#define CHUNK 512
+
+struct qmsg {
+	int64_t id;
+	char ref[37];
+	char to[24];
+	char *from;
+	char *text;
+	enum cn_sms_encoding enc;
+	int segments;
+	int attempts;
+	double not_before;	/* monotonic seconds */
+	double first_try;
+	struct qmsg *next;
+};
+
+struct slot {
+	CURL *h;
+	struct qmsg *m;
+	void *priv;
+	struct cn_buf body;
+	char errbuf[CURL_ERROR_SIZE];
+	int busy;
+};
+
+struct sender {
+	struct cn_store *st;
+	sqlite3 *db;
+	const struct cn_config *cfg;
+	struct cn_driver *d;
+	const struct cn_send_opts *o;
+	int64_t cid;
+	char cuuid[37];
+	cn_sent_fn on_sent;
+	void *ctx;
+	struct cn_send_stats *ss;
+	CURLM *multi;
+	struct slot *slots;
+	int nslots;
+	/* messages to send: fresh ones are read from the store in chunks */
+	struct qmsg *ready, *ready_tail;	/* FIFO */
+	struct qmsg *waiting;	/* retries, with not_before */
+	int64_t last_id;	/* last id read from the store */
+	int exhausted;		/* no more fresh messages in the store */
+	int stop_new;		/* gateway down, credentials refused */
+	double next_send;	/* rate limit */
+	double last_ok;		/* time of the last accepted message */
+	int inflight;
+	sqlite3_stmt *s_load, *s_mark, *s_ok, *s_fail, *s_temp;
+};
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+qmsg_free(struct qmsg *m)
+{
+	if (!m)
+		return;
+	free(m->from);
+	free(m->text);
+	free(m);
+}
+
+static size_t
+on_body(char *ptr, size_t size, size_t n, void *ud)
+{
+	struct slot *sl = ud;
+	size_t len = size * n;
+
+	if (sl->body.len + len <= BODY_MAX)
+		cn_buf_add(&sl->body, ptr, len);
+	return len;
+}
+
+/* Reads the next chunk of fresh 'preparing' messages. */
+static int
+load_chunk(struct sender *s, struct cn_err *err)
+{
+	sqlite3_stmt *q = s->s_load;
+	int n = 0, rc;
+
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, s->cid);
+	sqlite3_bind_int64(q, 2, s->last_id);
+	sqlite3_bind_int(q, 3, CHUNK);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct qmsg *m = calloc(1, sizeof(*m));
+		const char *from = (const char *)sqlite3_column_text(q, 3);
+
+		if (!m)
+			return cn_err_set(err, CN_EINTERNAL, "out of memory");
+		m->id = sqlite3_column_int64(q, 0);
+		snprintf(m->ref, sizeof(m->ref), "%s",
+			 (const char *)sqlite3_column_text(q, 1));
+		snprintf(m->to, sizeof(m->to), "%s",
+			 (const char *)sqlite3_column_text(q, 2));
+		m->from = from ? strdup(from) : NULL;
+		m->text = strdup((const char *)sqlite3_column_text(q, 4));
+		m->enc = strcmp((const char *)sqlite3_column_text(q, 5),
+				"ucs2") == 0 ? CN_SMS_UCS2 : CN_SMS_GSM7;
+		m->segments = sqlite3_column_int(q, 6);
+		m->attempts = sqlite3_column_int(q, 7);
+		if (!m->text) {
+			qmsg_free(m);
+			return cn_err_set(err, CN_EINTERNAL, "out of memory");
+		}
+		s->last_id = m->id;
+		if (s->ready_tail)
+			s->ready_tail->next = m;
+		else
+			s->ready = m;
+		s->ready_tail = m;
+		n++;
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return cn_sql_fail(err, s->db, "messages");
+	if (n < CHUNK)
+		s->exhausted = 1;
+	return 0;
+}
+
+static int
+emit(struct sender *s, const struct qmsg *m, const char *status,
+     const char *pid, const char *error)
+{
+	struct cn_sent_row r;
+
+	if (!s->on_sent)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	r.campaign = s->cuuid;
+	r.ref = m->ref;
+	r.to = m->to;
+	r.status = status;
+	r.encoding = m->enc;
+	r.segments = (size_t)m->segments;
+	r.provider_id = pid && *pid ? pid : NULL;
+	r.error = error && *error ? error : NULL;
+	r.attempts = m->attempts;
+	return s->on_sent(s->ctx, &r);
+}
+
+static int
+step_done(struct sender *s, sqlite3_stmt *q, struct cn_err *err)
+{
+	int rc = sqlite3_step(q);
+
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : cn_sql_fail(err, s->db, "message");
+}
+
+/* Takes the messages to send now: up to the free slots, the rate and
+ * the retry times allow; marks them in flight in one transaction, then
+ * starts their requests. */
+static int
+dispatch(struct sender *s, struct cn_err *err)
+{
+	struct qmsg *batch[64];
+	int n = 0, started = 0, free_slots = s->nslots - s->inflight;
+	double now = mono();
+
+	if (s->stop_new || (s->o->stop && *s->o->stop))
+		return 0;
+	while (n < free_slots) {
+		struct qmsg *m = NULL, **pp;
+
+		if (s->o->rate > 0 && s->next_send > now)
+			break;
+		/* retries whose time has come first */
+		for (pp = &s->waiting; *pp; pp = &(*pp)->next)
+			if ((*pp)->not_before <= now) {
+				m = *pp;
+				*pp = m->next;
+				break;
+			}
+		if (!m) {
+			if (!s->ready && !s->exhausted &&
+			    load_chunk(s, err) < 0)
+				goto fail;
+			if (!(m = s->ready))
+				break;
+			s->ready = m->next;
+			if (!s->ready)
+				s->ready_tail = NULL;
+		}
+		m->next = NULL;
+		if (!m->first_try)
+			m->first_try = now;
+		batch[n++] = m;
+		if (s->o->rate > 0)
+			s->next_send = (s->next_send > now ? s->next_send : now) +
+				       1.0 / s->o->rate;
+	}
+	if (!n)
+		return 0;
+	if (cn_sql_exec(s->db, "BEGIN IMMEDIATE", err) < 0)
+		goto fail;
+	for (int i = 0; i < n; i++) {
+		sqlite3_bind_int64(s->s_mark, 1, cn_now());
+		sqlite3_bind_int64(s->s_mark, 2, batch[i]->id);
+		if (step_done(s, s->s_mark, err) < 0) {
+			cn_sql_exec(s->db, "ROLLBACK", NULL);
+			goto fail;
+		}
+		batch[i]->attempts++;
+	}
+	if (cn_sql_exec(s->db, "COMMIT", err) < 0) {
+		cn_sql_exec(s->db, "ROLLBACK", NULL);
+		goto fail;
+	}
+	/* from here on these messages are in flight: a crash leaves them
+	 * in doubt, never sent twice */
+	for (int i = 0, k = 0; i < n; i++) {
+		struct gw_msg_holder {
+			struct cn_gw_msg gm;
+		} gh;
+		struct slot *sl;
+
+		started = i;
+
+		while (s->slots[k].busy)
+			k++;
+		sl = &s->slots[k];
+		memset(&gh, 0, sizeof(gh));
+		gh.gm.ref = batch[i]->ref;
+		gh.gm.to = batch[i]->to;
+		gh.gm.from = batch[i]->from;
+		gh.gm.text = batch[i]->text;
+		gh.gm.encoding = batch[i]->enc;
+		gh.gm.segments = (size_t)batch[i]->segments;
+		curl_easy_reset(sl->h);
+		curl_easy_setopt(sl->h, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(sl->h, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(sl->h, CURLOPT_WRITEDATA, sl);
+		curl_easy_setopt(sl->h, CURLOPT_ERRORBUFFER, sl->errbuf);
+		curl_easy_setopt(sl->h, CURLOPT_PRIVATE, sl);
+		curl_easy_setopt(sl->h, CURLOPT_TIMEOUT_MS,
+				 (long)(s->o->timeout_s > 0 ? s->o->timeout_s
+							    : 20) * 1000L);
+		curl_easy_setopt(sl->h, CURLOPT_USERAGENT, "carnet/" CN_VERSION);
+		curl_easy_setopt(sl->h, CURLOPT_TCP_KEEPALIVE, 1L);
+		sl->errbuf[0] = '\0';
+		cn_buf_reset(&sl->body);
+		if (cn_driver_request(s->d, sl->h, &gh.gm, &sl->priv, err) < 0) {
+			/* the message cannot be expressed: failed for good */
+			struct cn_err e2;
+
+			cn_driver_request_free(sl->priv);
+			sl->priv = NULL;
+			sqlite3_bind_text(s->s_fail, 1, err->msg, -1,
+					  SQLITE_TRANSIENT);
+			sqlite3_bind_int64(s->s_fail, 2, cn_now());
+			sqlite3_bind_int(s->s_fail, 3, 0);
+			sqlite3_bind_int64(s->s_fail, 4, batch[i]->id);
+			if (step_done(s, s->s_fail, &e2) < 0) {
+				*err = e2;
+				goto fail_started;
+			}
+			s->ss->failed++;
+			emit(s, batch[i], "failed", NULL, err->msg);
+			qmsg_free(batch[i]);
+			batch[i] = NULL;
+			continue;
+		}
+		sl->m = batch[i];
+		sl->busy = 1;
+		s->inflight++;
+		curl_multi_add_handle(s->multi, sl->h);
+	}
+	return 0;
+fail_started:
+	/* in flight in the store, never started: in doubt for a later run */
+	for (int i = started; i < n; i++)
+		qmsg_free(batch[i]);
+	return -1;
+fail:
+	for (int i = 0; i < n; i++)
+		qmsg_free(batch[i]);
+	return -1;
+}
+
+static double
+backoff(const struct sender *s, const struct qmsg *m, long retry_after)
+{
+	double b = s->o->backoff > 0 ? s->o->backoff : 0.5;
+	double w = b * pow(2.0, m->attempts - 1);
+
+	if (retry_after > 0)
+		w = (double)retry_after;
+	return w > 60 ? 60 : w;
+}
+
+/*
+ * Whether a failed transfer may have reached the gateway: its request was
+ * sent (a timeout or a connection lost while waiting for the answer).
+ * Failures to connect, resolve or negotiate TLS sent nothing.
+ */
+static int
+request_left(CURL *h, CURLcode code)
+{
+	long sent = 0;
+
+	switch (code) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return 0;
+	default:
+		break;
+	}
+	curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
+	return sent > 0;
+}
+
+/* Records what the gateway answered for the requests that ended. */
+static int
+collect(struct sender *s, struct cn_err *err)
+{
+	CURLMsg *cm;
+	int left, began = 0;
+
+	while ((cm = curl_multi_info_read(s->multi, &left))) {
+		struct slot *sl;
+		struct qmsg *m;
+		struct cn_gw_result gr;
+		long status = 0;
+		curl_off_t ra = 0;
+		int retries = s->o->retries < 0 ? 3 : s->o->retries;
+
+		if (cm->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(cm->easy_handle, CURLINFO_PRIVATE,
+				  (char **)&sl);
+		curl_easy_getinfo(sl->h, CURLINFO_RESPONSE_CODE, &status);
+#if LIBCURL_VERSION_NUM >= 0x074200
+		curl_easy_getinfo(sl->h, CURLINFO_RETRY_AFTER, &ra);
+#endif
+		cn_driver_result(s->d, cm->data.result == CURLE_OK ? status : 0,
+				 (int)cm->data.result, sl->errbuf, sl->body.ptr,
+				 sl->body.len, (long)ra, &gr);
+		if (gr.outcome == CN_GW_TEMP && cm->data.result != CURLE_OK &&
+		    request_left(sl->h, cm->data.result))
+			gr.outcome = CN_GW_DOUBT;
+		curl_multi_remove_handle(s->multi, sl->h);
+		cn_driver_request_free(sl->priv);
+		sl->priv = NULL;
+		sl->busy = 0;
+		s->inflight--;
+		m = sl->m;
+		sl->m = NULL;
+		if (!began) {
+			if (cn_sql_exec(s->db, "BEGIN IMMEDIATE", err) < 0)
+				return -1;
+			began = 1;
+		}
+		switch (gr.outcome) {
+		case CN_GW_OK:
+			bind_text(s->s_ok, 1, gr.provider_id[0]
+						      ? gr.provider_id : NULL);
+			sqlite3_bind_int64(s->s_ok, 2, cn_now());
+			sqlite3_bind_int64(s->s_ok, 3, m->id);
+			if (step_done(s, s->s_ok, err) < 0)
+				goto fail;
+			s->ss->sent++;
+			s->last_ok = mono();
+			emit(s, m, "sent", gr.provider_id, NULL);
+			qmsg_free(m);
+			break;
+		case CN_GW_PERM:
+			bind_text(s->s_fail, 1, gr.reason);
+			sqlite3_bind_int64(s->s_fail, 2, cn_now());
+			sqlite3_bind_int(s->s_fail, 3, 0);
+			sqlite3_bind_int64(s->s_fail, 4, m->id);
+			if (step_done(s, s->s_fail, err) < 0)
+				goto fail;
+			s->ss->failed++;
+			emit(s, m, "failed", NULL, gr.reason);
+			qmsg_free(m);
+			break;
+		case CN_GW_AUTH:
+			/* nothing was sent: back to untried, stop the send */
+			bind_text(s->s_temp, 1, gr.reason);
+			sqlite3_bind_int64(s->s_temp, 2, m->id);
+			sqlite3_bind_int(s->s_temp, 3, 1);
+			if (step_done(s, s->s_temp, err) < 0)
+				goto fail;
+			s->ss->auth_failed = 1;
+			s->stop_new = 1;
+			snprintf(s->ss->last_error, sizeof(s->ss->last_error),
+				 "%s", gr.reason);
+			qmsg_free(m);
+			break;
+		case CN_GW_DOUBT:
+			/* the request went out and no answer came: it may
+			 * have been sent; it stays in flight, in doubt */
+			s->ss->in_doubt++;
+			snprintf(s->ss->last_error, sizeof(s->ss->last_error),
+				 "%s", gr.reason);
+			emit(s, m, "in-doubt", NULL, gr.reason);
+			if (s->last_ok < m->first_try)
+				s->stop_new = 1;
+			qmsg_free(m);
+			break;
+		case CN_GW_TEMP:
+			snprintf(s->ss->last_error, sizeof(s->ss->last_error),
+				 "%s", gr.reason);
+			if (m->attempts <= retries && !s->stop_new &&
+			    !(s->o->stop && *s->o->stop)) {
+				bind_text(s->s_temp, 1, gr.reason);
+				sqlite3_bind_int64(s->s_temp, 2, m->id);
+				sqlite3_bind_int(s->s_temp, 3, 0);
+				if (step_done(s, s->s_temp, err) < 0)
+					goto fail;
+				s->ss->retries++;
+				m->not_before = mono() + backoff(s, m, gr.retry_after);
+				m->next = s->waiting;
+				s->waiting = m;
+				break;
+			}
+			/* retries exhausted: failed, sent again by a later run */
+			bind_text(s->s_fail, 1, gr.reason);
+			sqlite3_bind_int64(s->s_fail, 2, cn_now());
+			sqlite3_bind_int(s->s_fail, 3, 1);
+			sqlite3_bind_int64(s->s_fail, 4, m->id);
+			if (step_done(s, s->s_fail, err) < 0)
+				goto fail;
+			s->ss->retryable++;
+			emit(s, m, "failed", NULL, gr.reason);
+			/* the gateway is down when nothing got through since
+			 * this message was first tried: stop taking new ones */
+			if (s->last_ok < m->first_try)
+				s->stop_new = 1;
+			qmsg_free(m);
+			break;
+		}
+	}
+	if (began && cn_sql_exec(s->db, "COMMIT", err) < 0)
+		goto fail;
+	return 0;
+fail:
+	if (began)
+		cn_sql_exec(s->db, "ROLLBACK", NULL);
+	return -1;
+}
+
+static const char load_sql[] =
+	"SELECT id, ref, phone, sender, body, encoding, segments, attempts "
+	"FROM message WHERE campaign_id = ?1 AND status = 'preparing' AND "
+	"inflight_at IS NULL AND id > ?2 ORDER BY id LIMIT ?3";
+
+/* Moves a draft to sending (reserving its quota), takes retryable
+ * failures back, sets aside the messages in doubt. */
+static int
+begin_send(struct sender *s, int *status_sent, struct cn_err *err)
+{
+	sqlite3 *db = s->db;
+	sqlite3_stmt *q = NULL;
+	char status[16] = "";
+	int simulated = 0;
+	int64_t now = cn_now(), sms = 0, rcpt = 0;
+
+	if (cn_sql_exec(db, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	if (stmt(db, &q, "SELECT c.status, c.uuid, c.simulated, f.name, "
+		 "u.name FROM campaign c JOIN folder f ON f.id = c.folder_id "
+		 "LEFT JOIN user u ON u.id = c.user_id WHERE c.id = ?1",
+		 err) < 0)
+		goto fail;
+	sqlite3_bind_int64(q, 1, s->cid);
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		cn_err_set(err, CN_ENOINPUT, "no campaign %lld",
+			   (long long)s->cid);
+		goto fail;
+	}
+	snprintf(status, sizeof(status), "%s", sqlite3_column_text(q, 0));
+	snprintf(s->cuuid, sizeof(s->cuuid), "%s", sqlite3_column_text(q, 1));
+	simulated = sqlite3_column_int(q, 2);
+	if (strcmp(status, "closed") == 0) {
+		cn_err_set(err, CN_ECHECK, "campaign %lld is closed: nothing "
+			   "is sent", (long long)s->cid);
+		goto fail;
+	}
+	if (simulated && !cn_driver_is_simulated(s->d)) {
+		cn_err_set(err, CN_EUSAGE, "campaign %lld was simulated: it "
+			   "cannot be sent for real", (long long)s->cid);
+		goto fail;
+	}
+	if (strcmp(status, "draft") == 0) {
+		struct cn_quota_req qr;
+		struct cn_quota_verdict v;
+		char folder[256], user[256];
+		int has_user = sqlite3_column_type(q, 4) != SQLITE_NULL;
+
+		snprintf(folder, sizeof(folder), "%s",
+			 sqlite3_column_text(q, 3));
+		snprintf(user, sizeof(user), "%s",
+			 has_user ? (const char *)sqlite3_column_text(q, 4) : "");
+		sqlite3_finalize(q);
+		q = NULL;
+		if (stmt(db, &q, "SELECT coalesce(sum(segments), 0), count(*) "
+			 "FROM message WHERE campaign_id = ?1 AND status = "
+			 "'preparing'", err) < 0)
+			goto fail;
+		sqlite3_bind_int64(q, 1, s->cid);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			sms = sqlite3_column_int64(q, 0);
+			rcpt = sqlite3_column_int64(q, 1);
+		}
+		if (!cn_driver_is_simulated(s->d) && rcpt) {
+			memset(&qr, 0, sizeof(qr));
+			qr.folder = folder;
+			qr.user = has_user ? user : NULL;
+			qr.sms = sms;
+			qr.recipients = rcpt;
+			qr.campaign_id = s->cid;
+			qr.warn_threshold = 0;	/* confirmed when saved */
+			if (cn_quota_reserve(s->st, &qr, &v, err) < 0)
+				goto fail;
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+		if (stmt(db, &q, "UPDATE campaign SET status = 'sending', "
+			 "sent_at = ?2, close_at = ?3, driver = ?4, "
+			 "simulated = ?5 WHERE id = ?1", err) < 0)
+			goto fail;
+		sqlite3_bind_int64(q, 1, s->cid);
+		sqlite3_bind_int64(q, 2, now);
+		sqlite3_bind_int64(q, 3,
+				   now + s->cfg->sms_campaign_close_hours * 3600);
+		bind_text(q, 4, cn_driver_name(s->d));
+		sqlite3_bind_int(q, 5, cn_driver_is_simulated(s->d));
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			cn_sql_fail(err, db, "campaign");
+			goto fail;
+		}
+		if (mark_campaign(db, s->cid, err) < 0)
+			goto fail;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (s->o->retry_failed) {
+		if (stmt(db, &q, "UPDATE message SET status = 'preparing', "
+			 "retryable = 0, done_at = NULL WHERE campaign_id = ?1 "
+			 "AND status = 'failed' AND retryable = 1", err) < 0)
+			goto fail;
+		sqlite3_bind_int64(q, 1, s->cid);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			cn_sql_fail(err, db, "retry");
+			goto fail;
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	if (s->o->resend_in_doubt) {
+		if (stmt(db, &q, "UPDATE message SET inflight_at = NULL, "
+			 "error = 'in doubt: sent again on request' WHERE "
+			 "campaign_id = ?1 AND status = 'preparing' AND "
+			 "inflight_at IS NOT NULL", err) < 0)
+			goto fail;
+		sqlite3_bind_int64(q, 1, s->cid);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			cn_sql_fail(err, db, "in doubt");
+			goto fail;
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	if (cn_sql_exec(db, "COMMIT", err) < 0)
+		goto fail;
+	*status_sent = strcmp(status, "sent") == 0;
+	return 0;
+fail:
+	sqlite3_finalize(q);
+	cn_sql_exec(db, "ROLLBACK", NULL);
+	return -1;
+}
+
+/* Reports the messages in doubt; returns how many. */
+static int64_t
+report_in_doubt(struct sender *s, struct cn_err *err)
+{
+	sqlite3_stmt *q;
+	int64_t n = 0;
+
+	if (stmt(s->db, &q, "SELECT ref, phone, encoding, segments, "
+		 "attempts FROM message WHERE campaign_id = ?1 AND status = "
+		 "'preparing' AND inflight_at IS NOT NULL ORDER BY id",
+		 err) < 0)
+		return -1;
+	sqlite3_bind_int64(q, 1, s->cid);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct qmsg m;
+
+		memset(&m, 0, sizeof(m));
+		snprintf(m.ref, sizeof(m.ref), "%s", sqlite3_column_text(q, 0));
+		snprintf(m.to, sizeof(m.to), "%s", sqlite3_column_text(q, 1));
+		m.enc = strcmp((const char *)sqlite3_column_text(q, 2),
+			       "ucs2") == 0 ? CN_SMS_UCS2 : CN_SMS_GSM7;
+		m.segments = sqlite3_column_int(q, 3);
+		m.attempts = sqlite3_column_int(q, 4);
+		emit(s, &m, "in-doubt", NULL,
+		     "interrupted while the gateway was called: it may have "
+		     "been sent, so it is not sent again");
+		n++;
+	}
+	sqlite3_finalize(q);
+	return n;
+}
+
+/* The campaign is sent when no message is left to send or in doubt. */
+static int
+finish_campaign(struct sender *s, struct cn_err *err)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (stmt(s->db, &q, "UPDATE campaign SET status = 'sent' WHERE id = "
+		 "?1 AND status = 'sending' AND NOT EXISTS(SELECT 1 FROM "
+		 "message WHERE campaign_id = ?1 AND (status = 'preparing' OR "
+		 "(status = 'failed' AND retryable = 1)))", err) < 0)
+		return -1;
+	sqlite3_bind_int64(q, 1, s->cid);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return cn_sql_fail(err, s->db, "campaign");
+	if (sqlite3_changes(s->db) && mark_campaign(s->db, s->cid, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+simulate_all(struct sender *s, struct cn_err *err)
+{
+	sqlite3_stmt *q;
+	int64_t now = cn_now();
+
+	if (cn_sql_exec(s->db, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	while (!s->exhausted || s->ready) {
+		struct qmsg *m;
+
+		if (!s->ready && load_chunk(s, err) < 0)
+			goto fail;
+		while ((m = s->ready)) {
+			s->ready = m->next;
+			m->attempts++;
+			sqlite3_bind_null(s->s_ok, 1);
+			sqlite3_bind_int64(s->s_ok, 2, now);
+			sqlite3_bind_int64(s->s_ok, 3, m->id);
+			if (step_done(s, s->s_ok, err) < 0) {
+				qmsg_free(m);
+				goto fail;
+			}
+			s->ss->sent++;
+			emit(s, m, "simulated", NULL, NULL);
+			qmsg_free(m);
+		}
+		s->ready_tail = NULL;
+	}
+	if (stmt(s->db, &q, "UPDATE message SET status = 'simulated', "
+		 "done_at = sent_at WHERE campaign_id = ?1 AND status = 'sent'",
+		 err) < 0)
+		goto fail;
+	sqlite3_bind_int64(q, 1, s->cid);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		sqlite3_finalize(q);
+		cn_sql_fail(err, s->db, "simulate");
+		goto fail;
+	}
+	sqlite3_finalize(q);
+	if (finish_campaign(s, err) < 0 ||
+	    cn_sql_exec(s->db, "COMMIT", err) < 0)
+		goto fail;
+	return 0;
+fail:
+	cn_sql_exec(s->db, "ROLLBACK", NULL);
+	return -1;
+}
+
+int
+cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
+		 int64_t cid, struct cn_driver *d,
+		 const struct cn_send_opts *o, cn_sent_fn on_sent, void *ctx,
+		 struct cn_send_stats *ss, struct cn_err *err)
+{
+	struct sender s;
+	struct cn_send_opts def;
+	double t0 = mono();
+	int rc = -1, already_sent = 0;
+
+	memset(ss, 0, sizeof(*ss));
+	memset(&s, 0, sizeof(s));
+	if (!o) {
+		memset(&def, 0, sizeof(def));
+		def.retries = -1;
+		o = &def;
+	}
+	s.st = st;
+	s.db = cn_store_db(st);
+	s.cfg = cfg;
+	s.d = d;
+	s.o = o;
+	s.cid = cid;
+	s.on_sent = on_sent;
+	s.ctx = ctx;
+	s.ss = ss;
+	s.last_ok = -1;
+	if (begin_send(&s, &already_sent, err) < 0)
+		return -1;
+	if (stmt(s.db, &s.s_load, load_sql, err) < 0 ||
+	    stmt(s.db, &s.s_mark, "UPDATE message SET inflight_at = ?1, "
+		 "attempts = attempts + 1 WHERE id = ?2", err) < 0 ||
+	    stmt(s.db, &s.s_ok, "UPDATE message SET status = 'sent', "
+		 "provider_id = ?1, sent_at = ?2, inflight_at = NULL, "
+		 "error = NULL, retryable = 0 WHERE id = ?3", err) < 0 ||
+	    stmt(s.db, &s.s_fail, "UPDATE message SET status = 'failed', "
+		 "error = ?1, done_at = ?2, retryable = ?3, inflight_at = NULL "
+		 "WHERE id = ?4", err) < 0 ||
+	    stmt(s.db, &s.s_temp, "UPDATE message SET error = ?1, "
+		 "inflight_at = NULL, attempts = attempts - ?3 WHERE id = ?2",
+		 err) < 0)
+		goto out;
+	if ((ss->in_doubt = report_in_doubt(&s, err)) < 0)
+		goto out;
+	if (cn_driver_is_simulated(d)) {
+		rc = simulate_all(&s, err);
+		goto out;
+	}
+
+	s.nslots = o->parallel > 0 ? (o->parallel > 64 ? 64 : o->parallel) : 4;
+	if (!(s.slots = calloc((size_t)s.nslots, sizeof(*s.slots))) ||
+	    !(s.multi = curl_multi_init())) {
+		cn_err_set(err, CN_EINTERNAL, "out of memory");
+		goto out;
+	}
+	curl_multi_setopt(s.multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+			  (long)s.nslots);
+	curl_multi_setopt(s.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+			  (long)s.nslots);
+	curl_multi_setopt(s.multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+	for (int i = 0; i < s.nslots; i++) {
+		if (!(s.slots[i].h = curl_easy_init())) {
+			cn_err_set(err, CN_EINTERNAL, "curl_easy_init failed");
+			goto out;
+		}
+		cn_buf_init(&s.slots[i].body, 0);
+	}
+	for (;;) {
+		int running = 0, numfds = 0;
+		long wait_ms = 200;
+		double now;
+
+		if (dispatch(&s, err) < 0)
+			goto out;
+		if (!s.inflight) {
+			int more = !s.stop_new && !(o->stop && *o->stop) &&
+				   (s.waiting || s.ready || !s.exhausted);
+
+			if (!more)
+				break;
+			/* only retries waiting: sleep until the first */
+			now = mono();
+			for (struct qmsg *m = s.waiting; m; m = m->next) {
+				long ms = (long)((m->not_before - now) * 1000) + 1;
+
+				if (ms < wait_ms)
+					wait_ms = ms < 1 ? 1 : ms;
+			}
+			if (o->rate > 0 && s.next_send > now) {
+				long ms = (long)((s.next_send - now) * 1000) + 1;
+
+				if (ms < wait_ms)
+					wait_ms = ms;
+			}
+			curl_multi_poll(s.multi, NULL, 0, (int)wait_ms, NULL);
+			continue;
+		}
+		curl_multi_perform(s.multi, &running);
+		if (collect(&s, err) < 0)
+			goto out;
+		if (running) {
+			wait_ms = 100;
+			if (o->rate > 0) {
+				now = mono();
+				if (s.next_send > now &&
+				    (s.next_send - now) * 1000 < wait_ms)
+					wait_ms = (long)((s.next_send - now) *
+							 1000) + 1;
+			}
+			if (s.waiting)
+				wait_ms = 20;
+			if (s.inflight >= s.nslots)
+				wait_ms = 1000;
+			curl_multi_poll(s.multi, NULL, 0, (int)wait_ms, &numfds);
+		}
+	}
+	/* what is left: retries not done, fresh messages not tried */
+	for (struct qmsg *m = s.waiting; m; m = m->next)
+		ss->untried++;
+	{
+		sqlite3_stmt *q;
+
+		if (stmt(s.db, &q, "SELECT count(*) FROM message WHERE "
+			 "campaign_id = ?1 AND status = 'preparing' AND "
+			 "inflight_at IS NULL", err) < 0)
+			goto out;
+		sqlite3_bind_int64(q, 1, cid);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			ss->untried = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+	}
+	if (cn_sql_exec(s.db, "BEGIN IMMEDIATE", err) < 0)
+		goto out;
+	if (finish_campaign(&s, err) < 0 ||
+	    cn_sql_exec(s.db, "COMMIT", err) < 0) {
+		cn_sql_exec(s.db, "ROLLBACK", NULL);
+		goto out;
+	}
+	ss->interrupted = o->stop && *o->stop;
+	if (ss->auth_failed) {
+		cn_err_set(err, CN_ENOPERM, "%s", ss->last_error);
+		goto out;
+	}
+	if (ss->untried || ss->retryable) {
+		if (ss->interrupted)
+			cn_err_set(err, CN_ETEMP, "stopped: %lld messages left "
+				   "to send (`carnet-campaign send %lld` "
+				   "resumes)", (long long)(ss->untried +
+							  ss->retryable),
+				   (long long)cid);
+		else
+			cn_err_set(err, CN_ETEMP, "the gateway failed (%s): "
+				   "%lld messages left to send; try again later "
+				   "with `carnet-campaign send %lld`",
+				   ss->last_error,
+				   (long long)(ss->untried + ss->retryable),
+				   (long long)cid);
+		goto out;
+	}
+	rc = 0;
+out:
+	ss->seconds = mono() - t0;
+	if (s.slots) {
+		for (int i = 0; i < s.nslots; i++) {
+			if (s.slots[i].busy) {
+				curl_multi_remove_handle(s.multi, s.slots[i].h);
+				qmsg_free(s.slots[i].m);
+			}
+			cn_driver_request_free(s.slots[i].priv);
+			if (s.slots[i].h)
+				curl_easy_cleanup(s.slots[i].h);
+			cn_buf_free(&s.slots[i].body);
+		}
+		free(s.slots);
+	}
+	if (s.multi)
+		curl_multi_cleanup(s.multi);
+	while (s.ready) {
+		struct qmsg *m = s.ready;
+
+		s.ready = m->next;
+		qmsg_free(m);
+	}
+	while (s.waiting) {
+		struct qmsg *m = s.waiting;
+
+		s.waiting = m->next;
+		qmsg_free(m);
+	}
+	sqlite3_finalize(s.s_load);
+	sqlite3_finalize(s.s_mark);
+	sqlite3_finalize(s.s_ok);
+	sqlite3_finalize(s.s_fail);
+	sqlite3_finalize(s.s_temp);
+	(void)already_sent;
+	return rc;
+}
