@@ -180,7 +180,8 @@ int cn_sms_keyword(const char *text);
  * after '?', still URL-encoded) or an application/x-www-form-urlencoded
  * body.  A delivery report (dlr-url: ref=, type=%d, p=%p handset,
  * P=%P, ts=%T, A=%A) or an MO (sms-service get-url: p=%p or from=
- * the handset, P=%P or to=, text=%a, C=%C charset, ts=%T, I=%I id).
+ * the handset, P=%P or to=, text=%a, C=%C or charset=, ts=%T or time=,
+ * I=%I or id=).
  * The token parameter t is not looked at here (see cn_listen).
  * Returns 0, or -1 with err (CN_EDATA when it is neither).
  */

@@ -195,6 +195,8 @@ cn_fetch_kannel(struct cn_fetch *f, const char *query, size_t len,
 	ref = get(p, vlen, n, "ref", NULL);
 	type = get(p, vlen, n, "type", NULL);
 	ts = get(p, vlen, n, "ts", "T");
+	if (!ts)
+		ts = get(p, vlen, n, "time", NULL);
 	if (ts) {
 		char *end;
 		long long v = strtoll(ts, &end, 10);
