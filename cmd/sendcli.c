@@ -323,6 +323,7 @@ sendcli_send(struct cli *c, struct sendcli *s, int64_t id)
 	struct out o;
 	int status = 0;
 
+	cn_err_clear(&err);
 	if (cn_campaign_get(c->st, id, &ci, &err) < 0)
 		return cli_fail(c, &err);
 	/* a draft above the warning threshold: confirmed now */
@@ -367,7 +368,8 @@ sendcli_send(struct cli *c, struct sendcli *s, int64_t id)
 	if (o.failed && !status)
 		status = EX_IOERR;
 	status = out_close(&o, status);
-	send_summary(c, id, &ss, cn_driver_is_simulated(d));
+	if (!status || err.code == CN_ETEMP || err.code == CN_ENOPERM)
+		send_summary(c, id, &ss, cn_driver_is_simulated(d));
 	if (status && err.code != CN_OK)
 		cli_warn(c, "%s", err.msg);
 	cn_driver_close(d);

@@ -331,3 +331,46 @@ cn_campaign_messages(struct cn_store *st, int64_t id, const char *status,
 		return cn_sql_fail(err, db, "messages");
 	return 0;
 }
+
+int64_t
+cn_conversation(struct cn_store *st, const char *phone, cn_conv_fn fn,
+		void *ctx, struct cn_err *err)
+{
+	sqlite3 *db = cn_store_db(st);
+	sqlite3_stmt *s;
+	int64_t n = 0;
+	int rc;
+
+	if (prep(db, &s, "SELECT 'sent', coalesce(m.sent_at, m.created_at) AS "
+		 "at, m.campaign_id, c.name, m.ref, m.body, CASE WHEN m.status "
+		 "= 'preparing' AND m.inflight_at IS NOT NULL THEN 'in-doubt' "
+		 "ELSE m.status END, 0 AS o, m.id FROM message m JOIN campaign "
+		 "c ON c.id = m.campaign_id WHERE m.phone = ?1 AND m.status "
+		 "<> 'skipped' "
+		 "UNION ALL "
+		 "SELECT r.kind, r.received_at, r.campaign_id, c.name, m.ref, "
+		 "r.body, NULL, 1, r.id FROM reply r LEFT JOIN campaign c ON "
+		 "c.id = r.campaign_id LEFT JOIN message m ON m.id = "
+		 "r.message_id WHERE r.phone = ?1 ORDER BY at, o, 9", err) < 0)
+		return -1;
+	sqlite3_bind_text(s, 1, phone, -1, SQLITE_TRANSIENT);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct cn_conv_line l;
+
+		memset(&l, 0, sizeof(l));
+		l.kind = (const char *)sqlite3_column_text(s, 0);
+		l.at = sqlite3_column_int64(s, 1);
+		l.campaign_id = sqlite3_column_int64(s, 2);
+		l.campaign = (const char *)sqlite3_column_text(s, 3);
+		l.ref = (const char *)sqlite3_column_text(s, 4);
+		l.text = (const char *)sqlite3_column_text(s, 5);
+		l.status = (const char *)sqlite3_column_text(s, 6);
+		n++;
+		if (fn && fn(ctx, &l))
+			break;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return cn_sql_fail(err, db, "conversation");
+	return n;
+}

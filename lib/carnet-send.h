@@ -286,4 +286,26 @@ typedef int (*cn_message_fn)(void *ctx, const struct cn_message_info *m);
 int cn_campaign_messages(struct cn_store *st, int64_t id, const char *status,
 			 cn_message_fn fn, void *ctx, struct cn_err *err);
 
+/* One line of a conversation with a number (callbacks; borrowed). */
+struct cn_conv_line {
+	const char *kind;	/* "sent" (a message to the number) or the
+				   reply's kind: reply, optout, optin,
+				   unsolicited */
+	int64_t at;		/* sent (or created) / received, Unix time */
+	int64_t campaign_id;	/* 0 if none */
+	const char *campaign;	/* its name, NULL if none */
+	const char *ref;	/* the message's reference (sent), or the
+				   message a reply answers, or NULL */
+	const char *text;
+	const char *status;	/* the message's status; NULL for replies */
+};
+typedef int (*cn_conv_fn)(void *ctx, const struct cn_conv_line *l);
+/*
+ * Every message sent to phone (E.164) and every reply from it, oldest
+ * first (skipped messages are left out).  Returns the number of lines,
+ * or -1 with err.
+ */
+int64_t cn_conversation(struct cn_store *st, const char *phone,
+			cn_conv_fn fn, void *ctx, struct cn_err *err);
+
 #endif
