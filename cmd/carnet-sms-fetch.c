@@ -118,9 +118,51 @@ struct out {
 	struct cli *c;
 	struct cn_writer *w;	/* NULL until the first event */
 	enum cn_format fmt;
+	int live;		/* --listen: flush each event */
+	long lines;
 	int write_failed;
 	long counts[CN_EV_CLOSED + 1];
 };
+
+/*
+ * The receiver's events: each one written and flushed as it comes (the
+ * writer buffers), the CSV header only before the first.
+ */
+static int
+put_live(struct out *o, const struct cn_event *ev)
+{
+	struct cn_writer *w;
+	struct cn_record r;
+	struct cn_err err;
+	char *buf = NULL;
+	size_t len = 0, skip = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m) {
+		o->write_failed = 1;
+		return 0;
+	}
+	cn_record_init(&r);
+	w = cn_writer_open(m, o->fmt, cn_event_columns, cn_event_ncolumns,
+			   NULL, &err);
+	if (!w || cn_event_to_record(ev, &r) < 0 ||
+	    cn_writer_put(w, &r, &err) < 0 || cn_writer_close(w, &err) < 0)
+		o->write_failed = 1;
+	w = NULL;
+	cn_record_free(&r);
+	fclose(m);
+	if (!o->write_failed && o->fmt == CN_FMT_CSV && o->lines++ > 0) {
+		char *nl = memchr(buf, '\n', len);
+
+		skip = nl ? (size_t)(nl - buf) + 1 : 0;
+	}
+	if (!o->write_failed &&
+	    (fwrite(buf + skip, 1, len - skip, stdout) != len - skip ||
+	     fflush(stdout) != 0))
+		o->write_failed = 1;
+	free(buf);
+	return 0;
+}
 
 static int
 on_event(void *ctx, const struct cn_event *ev)
@@ -132,6 +174,8 @@ on_event(void *ctx, const struct cn_event *ev)
 	o->counts[ev->kind]++;
 	if (o->write_failed)
 		return 0;
+	if (o->live)
+		return put_live(o, ev);
 	if (!o->w) {
 		/* opened at the first event: a run with nothing new prints
 		 * nothing, not even a header (cron mails any output) */
@@ -469,6 +513,9 @@ main(int argc, char **argv)
 	out.fmt = cli_format(&c, CN_FMT_CSV);
 	if (out.fmt == CN_FMT_JSON)
 		out.fmt = CN_FMT_NDJSON;
+	if (out.fmt == CN_FMT_TABLE && o.listen)
+		out.fmt = CN_FMT_CSV;	/* a table cannot grow line by line */
+	out.live = o.listen != NULL;
 	status = run(&c, &o, &out);
 	if (out.w && cn_writer_close(out.w, &err) < 0 && !status)
 		status = cli_fail(&c, &err);
