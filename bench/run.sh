@@ -426,4 +426,13 @@ if [[ $have_carnet = 0 ]]; then
 	echo "carnet: not measured (carnet-contacts not built: $carnet)" |
 		tee -a "$out/last-results.txt"
 fi
+
+# --- carnet-stats (issue 7) ---------------------------------------------
+# bench/stats.sh: --by month,user and templates on 1,000,000 messages
+# against the same figures in one sqlite3 query each; BENCH_STATS=0 skips
+# it, and it runs alone as bench/stats.sh.
+if [[ ${BENCH_STATS:-1} = 1 ]]; then
+	CARNET_BIN=$CARNET_BIN BENCH_REPEAT=$BENCH_REPEAT BENCH_SEED=$BENCH_SEED \
+		"$here/stats.sh" || die "the carnet-stats benchmark failed"
+fi
 ok=1

@@ -5,10 +5,10 @@
  * one campaign.  The rules (what counts as sent, the rates) are stated
  * once, in carnet-stats.h.
  *
- * The query groups the messages by the keys' ids, the day (for periods)
- * and the status, which costs two sums per message; the pivot into
- * figures, the replies, the weeks and months and the names are computed
- * on those few groups.
+ * One pass over the messages of the period (in the order of the index),
+ * summed in C into a hash table of groups, then one pass over their
+ * replies; the names are looked up for the few groups, which are then
+ * sorted.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -25,8 +25,6 @@ static const char *const key_names[CN_SK_N] = {
 };
 
 /* The statuses of a message that was sent (handed to a gateway). */
-#define SENT_SET "('sent','delivered','failed','expired','rejected')"
-#define FAILED_SET "('failed','expired','rejected')"
 
 const char *
 cn_stats_key_name(enum cn_stats_key k)
@@ -200,299 +198,500 @@ cn_stats_reply_rate(const struct cn_stats_fig *f)
 
 /* ------------------------------------------------------------- query */
 
-/* The column of the inner groups for key k ("d" for every period). */
-static const char *
-inner_col(enum cn_stats_key k)
-{
-	switch (k) {
-	case CN_SK_FOLDER: return "kf";
-	case CN_SK_USER: return "ku";
-	case CN_SK_CAMPAIGN: return "kc";
-	case CN_SK_TEMPLATE: return "kt";
-	default: return "d";
-	}
-}
-
-/* Its expression on the message row m. */
-static const char *
-inner_expr(enum cn_stats_key k)
-{
-	switch (k) {
-	case CN_SK_FOLDER: return "m.folder_id";
-	case CN_SK_USER: return "m.user_id";
-	case CN_SK_CAMPAIGN: return "m.campaign_id";
-	case CN_SK_TEMPLATE: return "m.template_id";
-	default: return "m.sent_at / 86400";
-	}
-}
-
-/* The grouping value of key k from the inner column (weeks: the day
- * number of their Monday; 1970-01-01, day 0, was a Thursday). */
-static void
-outer_expr(struct cn_buf *b, enum cn_stats_key k)
-{
-	switch (k) {
-	case CN_SK_WEEK:
-		cn_buf_adds(b, "p.d - ((p.d + 3) % 7)");
-		break;
-	case CN_SK_MONTH:
-		cn_buf_adds(b, "strftime('%Y-%m', p.d * 86400, 'unixepoch')");
-		break;
-	default:
-		cn_buf_addf(b, "p.%s", inner_col(k));
-		break;
-	}
-}
-
-/* The label of key k from g.k<i>. */
-static void
-label_expr(struct cn_buf *b, enum cn_stats_key k, size_t i)
-{
-	switch (k) {
-	case CN_SK_DAY:
-	case CN_SK_WEEK:
-		cn_buf_addf(b, "date(g.k%zu * 86400, 'unixepoch')", i);
-		break;
-	case CN_SK_MONTH:
-	case CN_SK_CAMPAIGN:
-		cn_buf_addf(b, "g.k%zu", i);
-		break;
-	case CN_SK_FOLDER:
-		cn_buf_addf(b, "(SELECT name FROM folder WHERE id = g.k%zu)", i);
-		break;
-	case CN_SK_USER:
-		cn_buf_addf(b, "(SELECT name FROM user WHERE id = g.k%zu)", i);
-		break;
-	case CN_SK_TEMPLATE:
-		cn_buf_addf(b, "(SELECT title FROM template WHERE id = "
-			    "g.k%zu)", i);
-		break;
-	default:
-		break;
-	}
-}
-
-/* The figures, in this order, after the labels and the campaign name. */
-#define NFIG 15
-
 /*
- * Builds the query of q into b.  Parameters: ?1 from, ?2 to, ?3 folder
- * id, ?4 user id, ?5 campaign id.
+ * The figures are summed in C over the rows of the covering index
+ * message_stats, read in time order: sorting a million rows into groups
+ * in SQL (a temporary B-tree) costs several times more than one pass and
+ * a hash table of the few groups.
  */
-static void
-build(struct cn_buf *b, const struct cn_stats_query *q, int has_folder,
-      int has_user)
-{
-	const char *cols[CN_STATS_MAXKEYS];
-	size_t ncols = 0;
-	int has_campaign = 0;
-	struct cn_buf where, grp;
 
-	/* the inner columns, each once (one "d" for a period) */
-	for (size_t i = 0; i < q->nkeys; i++) {
-		const char *c = inner_col(q->keys[i]);
-		size_t j;
-
-		for (j = 0; j < ncols; j++)
-			if (strcmp(cols[j], c) == 0)
-				break;
-		if (j == ncols)
-			cols[ncols++] = c;
-		if (q->keys[i] == CN_SK_CAMPAIGN)
-			has_campaign = 1;
-	}
-	cn_buf_init(&where, 0);
-	cn_buf_init(&grp, 0);
-	if (q->campaign > 0)
-		cn_buf_adds(&where, "m.campaign_id = ?5");
-	else
-		cn_buf_adds(&where, "m.sent_at >= ?1 AND m.sent_at < ?2");
-	if (has_folder)
-		cn_buf_adds(&where, " AND m.folder_id = ?3");
-	if (has_user)
-		cn_buf_adds(&where, " AND m.user_id = ?4");
-	for (size_t j = 0; j < ncols; j++)
-		cn_buf_addf(&grp, "%s%s", j ? ", " : "", cols[j]);
-
-	/* a: the messages by inner keys and status */
-	cn_buf_adds(b, "WITH a AS (SELECT ");
-	for (size_t j = 0; j < ncols; j++) {
-		for (size_t i = 0; i < q->nkeys; i++)
-			if (strcmp(inner_col(q->keys[i]), cols[j]) == 0) {
-				cn_buf_addf(b, "%s AS %s, ",
-					    inner_expr(q->keys[i]), cols[j]);
-				break;
-			}
-	}
-	cn_buf_addf(b, "m.status AS st, sum(m.segments) AS sg, count(*) AS n"
-		    " FROM message m WHERE %s GROUP BY %s%sst), ", where.ptr,
-		    grp.ptr, ncols ? ", " : "");
-	/* p: pivoted into figures */
-	cn_buf_adds(b, "p AS (SELECT ");
-	for (size_t j = 0; j < ncols; j++)
-		cn_buf_addf(b, "%s, ", cols[j]);
-	cn_buf_adds(b,
-		    "sum(CASE WHEN st IN " SENT_SET " THEN sg ELSE 0 END) AS s0,"
-		    " sum(CASE WHEN st IN " SENT_SET " THEN n ELSE 0 END) AS s1,"
-		    " sum(CASE WHEN st = 'delivered' THEN sg ELSE 0 END) AS d0,"
-		    " sum(CASE WHEN st = 'delivered' THEN n ELSE 0 END) AS d1,"
-		    " sum(CASE WHEN st IN " FAILED_SET " THEN sg ELSE 0 END) AS f0,"
-		    " sum(CASE WHEN st IN " FAILED_SET " THEN n ELSE 0 END) AS f1,"
-		    " sum(CASE WHEN st = 'sent' THEN sg ELSE 0 END) AS p0,"
-		    " sum(CASE WHEN st = 'sent' THEN n ELSE 0 END) AS p1,"
-		    " sum(CASE WHEN st = 'skipped' THEN sg ELSE 0 END) AS x0,"
-		    " sum(CASE WHEN st = 'skipped' THEN n ELSE 0 END) AS x1,"
-		    " sum(CASE WHEN st = 'simulated' THEN sg ELSE 0 END) AS m0,"
-		    " sum(CASE WHEN st = 'simulated' THEN n ELSE 0 END) AS m1"
-		    " FROM a");
-	if (ncols)
-		cn_buf_addf(b, " GROUP BY %s", grp.ptr);
-	cn_buf_adds(b, "), ");
-	/* r: the replies to the messages counted, by inner keys */
-	cn_buf_adds(b, "r AS (SELECT ");
-	for (size_t j = 0; j < ncols; j++) {
-		for (size_t i = 0; i < q->nkeys; i++)
-			if (strcmp(inner_col(q->keys[i]), cols[j]) == 0) {
-				cn_buf_addf(b, "%s AS %s, ",
-					    inner_expr(q->keys[i]), cols[j]);
-				break;
-			}
-	}
-	cn_buf_addf(b,
-		    "sum(y.kind = 'reply') AS rp, count(DISTINCT CASE WHEN "
-		    "y.kind = 'reply' THEN y.message_id END) AS rd, "
-		    "count(DISTINCT CASE WHEN y.kind = 'optout' THEN "
-		    "y.message_id END) AS oo FROM reply y JOIN message m ON "
-		    "m.id = y.message_id WHERE %s AND m.status %s",
-		    where.ptr, q->simulated ? "= 'simulated'" : "IN " SENT_SET);
-	if (ncols)
-		cn_buf_addf(b, " GROUP BY %s", grp.ptr);
-	cn_buf_adds(b, "), ");
-	/* g: by the keys asked */
-	cn_buf_adds(b, "g AS (SELECT ");
-	for (size_t i = 0; i < q->nkeys; i++) {
-		outer_expr(b, q->keys[i]);
-		cn_buf_addf(b, " AS k%zu, ", i);
-	}
-	cn_buf_adds(b, "total(p.s0) AS s0, total(p.s1) AS s1, total(p.d0) AS "
-		    "d0, total(p.d1) AS d1, total(p.f0) AS f0, total(p.f1) AS "
-		    "f1, total(p.p0) AS p0, total(p.p1) AS p1, total(p.x0) AS "
-		    "x0, total(p.x1) AS x1, total(p.m0) AS m0, total(p.m1) AS "
-		    "m1, total(r.rp) AS rp, total(r.rd) AS rd, total(r.oo) AS "
-		    "oo FROM p LEFT JOIN r ON 1");
-	for (size_t j = 0; j < ncols; j++)
-		cn_buf_addf(b, " AND r.%s IS p.%s", cols[j], cols[j]);
-	if (q->nkeys) {
-		cn_buf_adds(b, " GROUP BY ");
-		for (size_t i = 0; i < q->nkeys; i++)
-			cn_buf_addf(b, "%sk%zu", i ? ", " : "", i);
-	}
-	cn_buf_adds(b, ") SELECT ");
-	/* the labels, the campaign's name, the figures */
-	for (size_t i = 0; i < CN_STATS_MAXKEYS; i++) {
-		if (i < q->nkeys)
-			label_expr(b, q->keys[i], i);
-		else
-			cn_buf_adds(b, "NULL");
-		cn_buf_adds(b, ", ");
-	}
-	for (size_t i = 0; i < q->nkeys; i++)
-		if (q->keys[i] == CN_SK_CAMPAIGN)
-			cn_buf_addf(b, "(SELECT name FROM campaign WHERE id = "
-				    "g.k%zu), ", i);
-	if (!has_campaign)
-		cn_buf_adds(b, "NULL, ");
-	cn_buf_adds(b, "s0, s1, d0, d1, f0, f1, p0, p1, x0, x1, m0, m1, rp, "
-		    "rd, oo FROM g");
-	if (q->rank) {
-		cn_buf_addf(b, " ORDER BY s%d DESC", q->unit ? 1 : 0);
-		for (size_t i = 0; i < q->nkeys; i++)
-			cn_buf_addf(b, ", %zu", i + 1);
-	} else if (q->nkeys) {
-		cn_buf_adds(b, " ORDER BY ");
-		for (size_t i = 0; i < q->nkeys; i++) {
-			enum cn_stats_key k = q->keys[i];
-
-			/* periods and campaigns by value, names by text */
-			if (cn_stats_key_is_period(k) || k == CN_SK_CAMPAIGN)
-				cn_buf_addf(b, "%sg.k%zu", i ? ", " : "", i);
-			else
-				cn_buf_addf(b, "%s%zu", i ? ", " : "", i + 1);
-		}
-	}
-	cn_buf_free(&where);
-	cn_buf_free(&grp);
-}
-
-/* Writes into out[11] the label of the period of key k that holds day
- * number day ("2026-11-16"; months "2026-11"). */
-static void
-period_label(enum cn_stats_key k, int64_t day, char out[11])
-{
-	time_t t;
-	struct tm tm;
-
-	if (k == CN_SK_WEEK)
-		day -= (day + 3) % 7;
-	t = (time_t)(day * 86400);
-	gmtime_r(&t, &tm);
-	strftime(out, 11, k == CN_SK_MONTH ? "%Y-%m" : "%Y-%m-%d", &tm);
-}
-
-/* The day number of the period after the one of day (key k). */
-static int64_t
-period_next(enum cn_stats_key k, int64_t day)
-{
-	time_t t;
-	struct tm tm;
-
-	if (k == CN_SK_DAY)
-		return day + 1;
-	if (k == CN_SK_WEEK)
-		return day - (day + 3) % 7 + 7;
-	t = (time_t)(day * 86400);
-	gmtime_r(&t, &tm);
-	tm.tm_mday = 1;
-	tm.tm_mon++;
-	return (int64_t)timegm(&tm) / 86400;
-}
-
-/* State of the zero rows of empty periods (q->fill). */
-struct filler {
-	int on;
-	enum cn_stats_key key;
-	int64_t day;	/* the next period to emit, as a day in it */
-	int64_t last;	/* the last day of the range */
-	int64_t rank;
+/* The statuses, as the sums see them. */
+enum st {
+	ST_SENT = 0,	/* pending */
+	ST_DELIVERED,
+	ST_FAILED,	/* failed, expired, rejected */
+	ST_SKIPPED,
+	ST_SIMULATED,
+	ST_OTHER,	/* preparing, or unknown */
 };
 
-/* Emits zero rows for the periods before label (all that are left when
- * label is NULL).  Returns what fn returned (non-zero: stop). */
-static int
-fill_until(struct filler *fl, const char *label, cn_stats_fn fn, void *ctx)
+static enum st
+status_of(const unsigned char *s)
 {
-	char cur[11];
+	if (!s)
+		return ST_OTHER;
+	switch (s[0]) {
+	case 's':
+		if (strcmp((const char *)s, "sent") == 0)
+			return ST_SENT;
+		if (strcmp((const char *)s, "skipped") == 0)
+			return ST_SKIPPED;
+		if (strcmp((const char *)s, "simulated") == 0)
+			return ST_SIMULATED;
+		return ST_OTHER;
+	case 'd':
+		return strcmp((const char *)s, "delivered") == 0 ? ST_DELIVERED
+								 : ST_OTHER;
+	case 'f':
+	case 'e':
+	case 'r':
+		return strcmp((const char *)s, "failed") == 0 ||
+				       strcmp((const char *)s, "expired") == 0 ||
+				       strcmp((const char *)s, "rejected") == 0
+			       ? ST_FAILED
+			       : ST_OTHER;
+	default:
+		return ST_OTHER;
+	}
+}
 
-	if (!fl->on)
+/* The columns every row query returns, in this order. */
+#define ROW_COLS                                                             \
+	"m.sent_at, m.status, m.segments, m.folder_id, m.user_id, "           \
+	"m.campaign_id, m.template_id"
+
+/* One group: its key values (ids; 0 for NULL; periods as a day or month
+ * number), its labels once named, its figures. */
+struct group {
+	int64_t k[CN_STATS_MAXKEYS];
+	char *label[CN_STATS_MAXKEYS];
+	char *campaign_name;
+	struct cn_stats_fig fig;
+	int used;
+};
+
+struct groups {
+	struct group *g;	/* open addressing, cap a power of two */
+	size_t cap, n;
+	const struct cn_stats_query *q;
+	int64_t last_day, last_month;	/* the month of last_day, cached */
+};
+
+/* The month number (months since 1970-01) of day number day. */
+static int64_t
+month_number(struct groups *gs, int64_t day)
+{
+	time_t t;
+	struct tm tm;
+
+	if (day == gs->last_day)
+		return gs->last_month;
+	t = (time_t)(day * 86400);
+	gmtime_r(&t, &tm);
+	gs->last_day = day;
+	gs->last_month = (int64_t)(tm.tm_year - 70) * 12 + tm.tm_mon;
+	return gs->last_month;
+}
+
+/* The key value of key k for a message row. */
+static int64_t
+key_value(struct groups *gs, enum cn_stats_key k, sqlite3_stmt *s, int base)
+{
+	int64_t day;
+
+	switch (k) {
+	case CN_SK_FOLDER: return sqlite3_column_int64(s, base + 3);
+	case CN_SK_USER: return sqlite3_column_int64(s, base + 4);
+	case CN_SK_CAMPAIGN: return sqlite3_column_int64(s, base + 5);
+	case CN_SK_TEMPLATE: return sqlite3_column_int64(s, base + 6);
+	default: break;
+	}
+	day = sqlite3_column_int64(s, base) / 86400;
+	if (k == CN_SK_WEEK)
+		return day - ((day % 7) + 7 + 3) % 7;	/* its Monday */
+	if (k == CN_SK_MONTH)
+		return month_number(gs, day);
+	return day;
+}
+
+static uint64_t
+hash_keys(const int64_t *k, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (uint64_t)k[i];
+		h *= 1099511628211ULL;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+static int
+groups_grow(struct groups *gs)
+{
+	size_t ncap = gs->cap ? gs->cap * 2 : 256;
+	struct group *ng = calloc(ncap, sizeof(*ng));
+
+	if (!ng)
+		return -1;
+	for (size_t i = 0; i < gs->cap; i++) {
+		size_t j;
+
+		if (!gs->g[i].used)
+			continue;
+		j = hash_keys(gs->g[i].k, gs->q->nkeys) & (ncap - 1);
+		while (ng[j].used)
+			j = (j + 1) & (ncap - 1);
+		ng[j] = gs->g[i];
+	}
+	free(gs->g);
+	gs->g = ng;
+	gs->cap = ncap;
+	return 0;
+}
+
+/* The group of the keys k, created if needed; NULL when out of memory. */
+static struct group *
+group_get(struct groups *gs, const int64_t *k)
+{
+	size_t n = gs->q->nkeys, j;
+
+	if ((gs->n + 1) * 2 > gs->cap && groups_grow(gs) < 0)
+		return NULL;
+	j = hash_keys(k, n) & (gs->cap - 1);
+	while (gs->g[j].used) {
+		if (memcmp(gs->g[j].k, k, n * sizeof(*k)) == 0)
+			return &gs->g[j];
+		j = (j + 1) & (gs->cap - 1);
+	}
+	gs->g[j].used = 1;
+	memcpy(gs->g[j].k, k, n * sizeof(*k));
+	gs->n++;
+	return &gs->g[j];
+}
+
+static void
+groups_free(struct groups *gs)
+{
+	for (size_t i = 0; i < gs->cap; i++) {
+		for (int j = 0; j < CN_STATS_MAXKEYS; j++)
+			free(gs->g[i].label[j]);
+		free(gs->g[i].campaign_name);
+	}
+	free(gs->g);
+	gs->g = NULL;
+	gs->cap = gs->n = 0;
+}
+
+/* Adds one message row (columns from base) to its group.  Returns 0 or
+ * -1 (memory). */
+static int
+add_message(struct groups *gs, sqlite3_stmt *s, int base)
+{
+	int64_t k[CN_STATS_MAXKEYS];
+	int64_t seg = sqlite3_column_int64(s, base + 2);
+	enum st st = status_of(sqlite3_column_text(s, base + 1));
+	struct group *g;
+	struct cn_stats_fig *f;
+
+	if (st == ST_OTHER)
 		return 0;
-	while (fl->day <= fl->last) {
-		struct cn_stats_row z;
-		int cmp;
+	for (size_t i = 0; i < gs->q->nkeys; i++)
+		k[i] = key_value(gs, gs->q->keys[i], s, base);
+	if (!(g = group_get(gs, k)))
+		return -1;
+	f = &g->fig;
+	switch (st) {
+	case ST_SENT:
+		f->pending[0] += seg;
+		f->pending[1]++;
+		break;
+	case ST_DELIVERED:
+		f->delivered[0] += seg;
+		f->delivered[1]++;
+		break;
+	case ST_FAILED:
+		f->failed[0] += seg;
+		f->failed[1]++;
+		break;
+	case ST_SKIPPED:
+		f->skipped[0] += seg;
+		f->skipped[1]++;
+		return 0;
+	case ST_SIMULATED:
+		f->simulated[0] += seg;
+		f->simulated[1]++;
+		return 0;
+	default:
+		return 0;
+	}
+	f->sent[0] += seg;
+	f->sent[1]++;
+	return 0;
+}
 
-		period_label(fl->key, fl->day, cur);
-		cmp = label ? strcmp(cur, label) : -1;
-		if (cmp > 0)
-			return 0;
-		fl->day = period_next(fl->key, fl->day);
-		if (cmp == 0)
-			return 0;
-		memset(&z, 0, sizeof(z));
-		z.label[0] = cur;
-		z.rank = ++fl->rank;
-		if (fn(ctx, &z))
-			return 1;
+/* The WHERE clause on the message m of q. */
+static void
+where_clause(struct cn_buf *b, const struct cn_stats_query *q)
+{
+	if (q->campaign > 0)
+		cn_buf_adds(b, "m.campaign_id = ?5");
+	else
+		cn_buf_adds(b, "m.sent_at >= ?1 AND m.sent_at < ?2");
+	if (q->folder)
+		cn_buf_adds(b, " AND m.folder_id = ?3");
+	if (q->user)
+		cn_buf_adds(b, " AND m.user_id = ?4");
+}
+
+static sqlite3_stmt *
+prepare_q(sqlite3 *db, const char *sql, const struct cn_stats_query *q,
+	  int64_t fid, int64_t uid, struct cn_err *err)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL)) {
+		cn_sql_fail(err, db, "statistics");
+		return NULL;
+	}
+	sqlite3_bind_int64(s, 1, q->from);
+	sqlite3_bind_int64(s, 2, q->to);
+	sqlite3_bind_int64(s, 3, fid);
+	sqlite3_bind_int64(s, 4, uid);
+	sqlite3_bind_int64(s, 5, q->campaign);
+	return s;
+}
+
+/* Sums the messages and their replies of q into gs.  Returns 0 or -1. */
+static int
+collect(sqlite3 *db, struct groups *gs, int64_t fid, int64_t uid,
+	struct cn_err *err)
+{
+	const struct cn_stats_query *q = gs->q;
+	struct cn_buf sql;
+	sqlite3_stmt *s;
+	int rc, base = 3;
+	int64_t prev = 0;
+	int replied = 0, optout = 0;
+	struct group *pg = NULL;
+
+	cn_buf_init(&sql, 0);
+	cn_buf_adds(&sql, "SELECT " ROW_COLS " FROM message m WHERE ");
+	where_clause(&sql, q);
+	s = prepare_q(db, sql.ptr, q, fid, uid, err);
+	if (!s)
+		goto fail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (add_message(gs, s, 0) < 0) {
+			cn_err_set(err, CN_EINTERNAL, "out of memory");
+			goto fail;
+		}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		cn_sql_fail(err, db, "statistics");
+		goto fail_sql;
+	}
+
+	/*
+	 * The replies, by message (the index reply_message keeps a
+	 * message's replies together); each joined to its message.  Read
+	 * from the reply side: replies are far fewer than messages.
+	 */
+	cn_buf_reset(&sql);
+	cn_buf_adds(&sql, "SELECT y.message_id, y.kind, y.rowid, " ROW_COLS
+		    " FROM reply y CROSS JOIN message m ON m.id = "
+		    "y.message_id WHERE y.message_id > 0 AND ");
+	where_clause(&sql, q);
+	cn_buf_adds(&sql, " ORDER BY y.message_id");
+	s = prepare_q(db, sql.ptr, q, fid, uid, err);
+	if (!s)
+		goto fail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t mid = sqlite3_column_int64(s, 0);
+		const char *kind = (const char *)sqlite3_column_text(s, 1);
+		enum st st = status_of(sqlite3_column_text(s, base + 1));
+		int64_t k[CN_STATS_MAXKEYS];
+		struct group *g;
+
+		if (q->simulated ? st != ST_SIMULATED
+				 : (st != ST_SENT && st != ST_DELIVERED &&
+				    st != ST_FAILED))
+			continue;
+		if (mid != prev) {
+			if (pg) {
+				pg->fig.replied += replied;
+				pg->fig.optouts += optout;
+			}
+			prev = mid;
+			replied = optout = 0;
+			for (size_t i = 0; i < q->nkeys; i++)
+				k[i] = key_value(gs, q->keys[i], s, base);
+			if (!(g = group_get(gs, k))) {
+				cn_err_set(err, CN_EINTERNAL, "out of memory");
+				goto fail;
+			}
+			pg = g;
+		}
+		if (kind && strcmp(kind, "reply") == 0) {
+			pg->fig.replies++;
+			replied = 1;
+		} else if (kind && strcmp(kind, "optout") == 0) {
+			optout = 1;
+		}
+	}
+	if (pg) {
+		pg->fig.replied += replied;
+		pg->fig.optouts += optout;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		cn_sql_fail(err, db, "statistics");
+		goto fail_sql;
+	}
+	cn_buf_free(&sql);
+	return 0;
+fail:
+	sqlite3_finalize(s);
+fail_sql:
+	cn_buf_free(&sql);
+	return -1;
+}
+
+/* Writes into out[11] the label of period value v of key k. */
+static void
+period_label(enum cn_stats_key k, int64_t v, char out[11])
+{
+	time_t t;
+	struct tm tm;
+
+	if (k == CN_SK_MONTH) {
+		snprintf(out, 11, "%04d-%02d", (int)(1970 + v / 12),
+			 (int)(v % 12 + 1));
+		return;
+	}
+	t = (time_t)(v * 86400);
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* Names the keys of every group: periods, names, titles.  Returns 0 or
+ * -1. */
+static int
+name_groups(sqlite3 *db, struct groups *gs, struct cn_err *err)
+{
+	static const char *const sql[CN_SK_N] = {
+		[CN_SK_FOLDER] = "SELECT name FROM folder WHERE id = ?1",
+		[CN_SK_USER] = "SELECT name FROM user WHERE id = ?1",
+		[CN_SK_CAMPAIGN] = "SELECT name FROM campaign WHERE id = ?1",
+		[CN_SK_TEMPLATE] = "SELECT title FROM template WHERE id = ?1",
+	};
+	const struct cn_stats_query *q = gs->q;
+
+	for (size_t i = 0; i < q->nkeys; i++) {
+		enum cn_stats_key k = q->keys[i];
+		sqlite3_stmt *s = NULL;
+
+		if (!cn_stats_key_is_period(k) &&
+		    sqlite3_prepare_v2(db, sql[k], -1, &s, NULL))
+			return cn_sql_fail(err, db, "statistics");
+		for (size_t j = 0; j < gs->cap; j++) {
+			struct group *g = &gs->g[j];
+			char buf[24];
+			const unsigned char *v = NULL;
+			char **dst = &g->label[i];
+
+			if (!g->used)
+				continue;
+			if (cn_stats_key_is_period(k)) {
+				period_label(k, g->k[i], buf);
+				*dst = strdup(buf);
+				if (!*dst)
+					goto oom;
+				continue;
+			}
+			if (!g->k[i])
+				continue;	/* NULL: no template, user */
+			sqlite3_bind_int64(s, 1, g->k[i]);
+			if (sqlite3_step(s) == SQLITE_ROW)
+				v = sqlite3_column_text(s, 0);
+			if (k == CN_SK_CAMPAIGN) {
+				snprintf(buf, sizeof(buf), "%" PRId64,
+					 g->k[i]);
+				*dst = strdup(buf);
+				if (v && !(g->campaign_name =
+						   strdup((const char *)v)))
+					goto oom;
+			} else {
+				/* a row gone meanwhile: its id */
+				snprintf(buf, sizeof(buf), "#%" PRId64,
+					 g->k[i]);
+				*dst = strdup(v ? (const char *)v : buf);
+			}
+			sqlite3_reset(s);
+			if (!*dst)
+				goto oom;
+		}
+		sqlite3_finalize(s);
+		continue;
+oom:
+		sqlite3_finalize(s);
+		return cn_err_set(err, CN_EINTERNAL, "out of memory");
 	}
 	return 0;
+}
+
+/* qsort has no context argument: the query being sorted. */
+static const struct cn_stats_query *sort_q;
+
+static int
+cmp_label(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a ? 1 : b ? -1 : 0;	/* NULL first */
+	return strcmp(a, b);
+}
+
+static int
+cmp_keys(const struct group *a, const struct group *b)
+{
+	for (size_t i = 0; i < sort_q->nkeys; i++) {
+		enum cn_stats_key k = sort_q->keys[i];
+		int c;
+
+		if (cn_stats_key_is_period(k) || k == CN_SK_CAMPAIGN)
+			c = a->k[i] < b->k[i] ? -1 : a->k[i] > b->k[i];
+		else
+			c = cmp_label(a->label[i], b->label[i]);
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+static int
+cmp_group(const void *pa, const void *pb)
+{
+	const struct group *a = *(struct group *const *)pa;
+	const struct group *b = *(struct group *const *)pb;
+
+	if (sort_q->rank) {
+		int u = sort_q->unit;
+
+		if (a->fig.sent[u] != b->fig.sent[u])
+			return a->fig.sent[u] > b->fig.sent[u] ? -1 : 1;
+	}
+	return cmp_keys(a, b);
+}
+
+/* The period after period value v of key k. */
+static int64_t
+period_next(enum cn_stats_key k, int64_t v)
+{
+	return k == CN_SK_WEEK ? v + 7 : v + 1;
+}
+
+/* The period value of key k holding Unix time t. */
+static int64_t
+period_value(struct groups *gs, enum cn_stats_key k, int64_t t)
+{
+	int64_t day = t / 86400;
+
+	if (k == CN_SK_WEEK)
+		return day - ((day % 7) + 7 + 3) % 7;
+	if (k == CN_SK_MONTH)
+		return month_number(gs, day);
+	return day;
 }
 
 /* The id of folder or user name, 0 when there is none, -1 on error. */
@@ -517,31 +716,41 @@ find_id(sqlite3 *db, int user, const char *name, struct cn_err *err)
 	return id;
 }
 
+/* Calls fn for group g; returns what it returned. */
+static int
+emit(const struct group *g, int64_t rank, cn_stats_fn fn, void *ctx)
+{
+	struct cn_stats_row r;
+
+	memset(&r, 0, sizeof(r));
+	for (int i = 0; i < CN_STATS_MAXKEYS; i++)
+		r.label[i] = g->label[i];
+	r.campaign_name = g->campaign_name;
+	r.rank = rank;
+	r.fig = g->fig;
+	return fn(ctx, &r);
+}
+
 int
 cn_stats_run(struct cn_store *st, const struct cn_stats_query *q,
 	     cn_stats_fn fn, void *ctx, struct cn_err *err)
 {
 	sqlite3 *db = cn_store_db(st);
-	int own = sqlite3_get_autocommit(db), rc = -1, step;
-	int64_t fid = 0, uid = 0;
-	sqlite3_stmt *s = NULL;
-	struct cn_buf sql;
-	struct filler fl;
-	int64_t rank = 0;
+	int own = sqlite3_get_autocommit(db), rc = -1, fill;
+	int64_t fid = 0, uid = 0, rank = 0;
+	struct groups gs;
+	struct group **order = NULL;
+	size_t n = 0;
 
 	if (q->nkeys > CN_STATS_MAXKEYS)
 		return cn_err_set(err, CN_EUSAGE, "too many keys");
 	if (q->campaign <= 0 && q->to <= q->from)
 		return cn_err_set(err, CN_EUSAGE, "empty period");
-	memset(&fl, 0, sizeof(fl));
-	if (q->fill && q->nkeys == 1 && cn_stats_key_is_period(q->keys[0]) &&
-	    q->campaign <= 0 && !q->rank) {
-		fl.on = 1;
-		fl.key = q->keys[0];
-		fl.day = q->from / 86400;
-		fl.last = (q->to - 1) / 86400;
-	}
-	cn_buf_init(&sql, 0);
+	memset(&gs, 0, sizeof(gs));
+	gs.q = q;
+	gs.last_day = INT64_MIN;
+	fill = q->fill && q->nkeys == 1 && cn_stats_key_is_period(q->keys[0]) &&
+	       q->campaign <= 0 && !q->rank;
 	if (own && cn_sql_exec(db, "BEGIN", err) < 0)
 		return -1;
 	if ((q->folder && (fid = find_id(db, 0, q->folder, err)) < 0) ||
@@ -552,62 +761,54 @@ cn_stats_run(struct cn_store *st, const struct cn_stats_query *q,
 		fid = -1;
 	if (q->user && !uid)
 		uid = -1;
-	build(&sql, q, q->folder != NULL, q->user != NULL);
-	if (sqlite3_prepare_v2(db, sql.ptr, -1, &s, NULL)) {
-		cn_sql_fail(err, db, "statistics");
+	if (collect(db, &gs, fid, uid, err) < 0)
 		goto out;
-	}
-	sqlite3_bind_int64(s, 1, q->from);
-	sqlite3_bind_int64(s, 2, q->to);
-	sqlite3_bind_int64(s, 3, fid);
-	sqlite3_bind_int64(s, 4, uid);
-	sqlite3_bind_int64(s, 5, q->campaign);
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		struct cn_stats_row r;
-		int64_t v[NFIG], none = 1;
+	if (q->nkeys == 0 && gs.n == 0) {	/* the totals, even zero */
+		int64_t none[CN_STATS_MAXKEYS] = {0};
 
-		memset(&r, 0, sizeof(r));
-		for (int i = 0; i < CN_STATS_MAXKEYS; i++) {
-			r.label[i] = (const char *)sqlite3_column_text(s, i);
-			if (r.label[i] && (size_t)i < q->nkeys)
-				none = 0;
-		}
-		r.campaign_name =
-			(const char *)sqlite3_column_text(s, CN_STATS_MAXKEYS);
-		for (int i = 0; i < NFIG; i++)
-			v[i] = (int64_t)sqlite3_column_double(
-				s, CN_STATS_MAXKEYS + 1 + i);
-		for (int u = 0; u < 2; u++) {
-			r.fig.sent[u] = v[0 + u];
-			r.fig.delivered[u] = v[2 + u];
-			r.fig.failed[u] = v[4 + u];
-			r.fig.pending[u] = v[6 + u];
-			r.fig.skipped[u] = v[8 + u];
-			r.fig.simulated[u] = v[10 + u];
-		}
-		r.fig.replies = v[12];
-		r.fig.replied = v[13];
-		r.fig.optouts = v[14];
-		if (q->rank && q->nkeys && none)
-			continue;
-		if (fill_until(&fl, r.label[0], fn, ctx))
-			goto done;
-		r.rank = fl.on ? ++fl.rank : ++rank;
-		if (fn(ctx, &r))
-			goto done;
-		if (q->rank && q->limit > 0 && rank >= q->limit)
-			goto done;
+		if (!group_get(&gs, none))
+			goto oom;
 	}
-	if (step != SQLITE_DONE) {
-		cn_sql_fail(err, db, "statistics");
+	if (fill) {	/* every period of the range, empty ones too */
+		enum cn_stats_key k = q->keys[0];
+		int64_t v = period_value(&gs, k, q->from);
+		int64_t last = period_value(&gs, k, q->to - 1);
+
+		for (; v <= last; v = period_next(k, v))
+			if (!group_get(&gs, &v))
+				goto oom;
+	}
+	if (name_groups(db, &gs, err) < 0)
 		goto out;
+	if (gs.n && !(order = malloc(gs.n * sizeof(*order))))
+		goto oom;
+	for (size_t i = 0; i < gs.cap; i++)
+		if (gs.g[i].used)
+			order[n++] = &gs.g[i];
+	sort_q = q;
+	qsort(order, n, sizeof(*order), cmp_group);
+	for (size_t i = 0; i < n; i++) {
+		if (q->rank && q->nkeys) {
+			int none = 1;
+
+			for (size_t j = 0; j < q->nkeys; j++)
+				if (order[i]->label[j])
+					none = 0;
+			if (none)
+				continue;
+		}
+		if (q->rank && q->limit > 0 && rank >= q->limit)
+			break;
+		if (emit(order[i], ++rank, fn, ctx))
+			break;
 	}
-	fill_until(&fl, NULL, fn, ctx);
-done:
 	rc = 0;
+	goto out;
+oom:
+	cn_err_set(err, CN_EINTERNAL, "out of memory");
 out:
-	sqlite3_finalize(s);
-	cn_buf_free(&sql);
+	free(order);
+	groups_free(&gs);
 	if (own)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	return rc;
