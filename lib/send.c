@@ -197,6 +197,20 @@ cn_campaign_prepare(struct cn_store *st, struct cn_reader *rd,
 	else
 		default_name(sp, have_t ? &t : NULL, p.now, ps->campaign_name,
 			     sizeof(ps->campaign_name));
+	/* an implicit name is made unique: "sms 2026-11-22 10:15:00 (2)" */
+	for (int k = 2; !sp->campaign && k < 1000; k++) {
+		char base[200];
+
+		sqlite3_reset(p.s[P_FIND]);
+		sqlite3_bind_int64(p.s[P_FIND], 1, p.folder_id);
+		bind_text(p.s[P_FIND], 2, ps->campaign_name);
+		if (sqlite3_step(p.s[P_FIND]) != SQLITE_ROW)
+			break;
+		default_name(sp, have_t ? &t : NULL, p.now, base, sizeof(base));
+		snprintf(ps->campaign_name, sizeof(ps->campaign_name),
+			 "%s (%d)", base, k);
+	}
+	sqlite3_reset(p.s[P_FIND]);
 	sqlite3_bind_int64(p.s[P_FIND], 1, p.folder_id);
 	bind_text(p.s[P_FIND], 2, ps->campaign_name);
 	if (sqlite3_step(p.s[P_FIND]) == SQLITE_ROW) {
