@@ -484,6 +484,40 @@ collect(sqlite3 *db, struct groups *gs, int64_t fid, int64_t uid,
 	}
 
 	/*
+	 * A message the gateway refused when it was handed over has no
+	 * sent_at, but it was sent (and is in the ledger): it counts at the
+	 * time it failed.  Few rows, found at the start of the index (NULLs
+	 * first).
+	 */
+	if (q->campaign <= 0) {
+		cn_buf_reset(&sql);
+		cn_buf_adds(&sql, "SELECT coalesce(m.done_at, m.created_at), "
+			    "m.status, m.segments, m.folder_id, m.user_id, "
+			    "m.campaign_id, m.template_id FROM message m WHERE "
+			    "m.sent_at IS NULL AND m.status IN ('failed', "
+			    "'expired', 'rejected') AND coalesce(m.done_at, "
+			    "m.created_at) >= ?1 AND coalesce(m.done_at, "
+			    "m.created_at) < ?2");
+		if (q->folder)
+			cn_buf_adds(&sql, " AND m.folder_id = ?3");
+		if (q->user)
+			cn_buf_adds(&sql, " AND m.user_id = ?4");
+		s = prepare_q(db, sql.ptr, q, fid, uid, err);
+		if (!s)
+			goto fail;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			if (add_message(gs, s, 0) < 0) {
+				cn_err_set(err, CN_EINTERNAL, "out of memory");
+				goto fail;
+			}
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE) {
+			cn_sql_fail(err, db, "statistics");
+			goto fail_sql;
+		}
+	}
+
+	/*
 	 * The replies, by message (the index reply_message keeps a
 	 * message's replies together); each joined to its message.  Read
 	 * from the reply side: replies are far fewer than messages.
