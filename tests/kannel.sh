@@ -51,7 +51,9 @@
 # parts count one each), fakesmsc_wait N [SECONDS] (until N MTs, default
 # 10 s), fakesmsc_messages (the MTs with the parts of each long message
 # joined: one JSON per message with from, to, coding, text, parts),
-# kannel_status (bearerbox's status.txt).
+# kannel_status (bearerbox's status.txt), http_sink_start LOG [STATUS] (a
+# receiver for get-url and dlr-url: tests/http-sink.pl, which logs each
+# request line to LOG; sets HTTP_SINK_PORT).
 #
 # What Kannel 1.4.5 does, as measured with the Debian binary:
 #
@@ -107,6 +109,7 @@ _kannel_sb_pid=
 _kannel_fs_pid=
 _kannel_wd_pid=
 _kannel_kept=		# where kannel_stop copied the logs
+_kannel_trapped=
 
 # _kannel_bin NAME: the path of a Kannel binary (often in /usr/sbin, which
 # a user's PATH may lack), or nothing
@@ -171,6 +174,11 @@ _kannel_sendsms_up() {
 	# smsbox answers once it is connected to bearerbox
 	[ "$(_kannel_http_code "$KANNEL_SENDSMS_URL")" != 000 ] &&
 		kannel_status 2>/dev/null | grep -q 'smsbox:.*on-line'
+}
+
+_kannel_dir() {
+	mkdir -p "$KANNEL_DIR" && chmod 700 "$KANNEL_DIR" &&
+		touch "$KANNEL_DIR/pids"
 }
 
 # _kannel_ports N: N free TCP ports on 127.0.0.1
@@ -257,6 +265,21 @@ sms:
     password_file: $KANNEL_PASSWORD_FILE
 EOF
 	)
+}
+
+# _kannel_trap: kannel_stop on every way out of the test shell, before
+# what was there (lib.sh removes $T); once
+_kannel_trap() {
+	[ -z "$_kannel_trapped" ] || return 0
+	_kannel_trapped=1
+	local old
+	eval "set -- $(trap -p EXIT)"
+	old=${3:-}
+	# shellcheck disable=SC2064
+	trap "kannel_stop; $old" EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
 }
 
 # _kannel_started PID: records a process kannel_start started
@@ -357,8 +380,7 @@ kannel_start() {
 		echo "kannel: $why" >&2
 		return 2
 	fi
-	mkdir -p "$KANNEL_DIR" || return 1
-	chmod 700 "$KANNEL_DIR"
+	_kannel_dir || return 1
 	local ports
 	ports=$(_kannel_ports 4) || _kannel_fail "no free ports"
 	read -r KANNEL_ADMIN_PORT KANNEL_SMSBOX_PORT KANNEL_SENDSMS_PORT \
@@ -380,19 +402,8 @@ kannel_start() {
 	: >"$FAKESMSC_MO_LOG"
 	_kannel_config
 
-	# kannel_stop on every way out of the test shell, before what was
-	# there (lib.sh removes $T)
-	local old
-	eval "set -- $(trap -p EXIT)"
-	old=${3:-}
-	# shellcheck disable=SC2064
-	trap "kannel_stop; $old" EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
-	trap 'exit 129' HUP
-
-	: >"$KANNEL_DIR/pids"
-	_kannel_watchdog
+	_kannel_trap
+	[ -n "$_kannel_wd_pid" ] || _kannel_watchdog
 	_kannel_start_bearerbox
 	_kannel_start_fakesmsc
 	kannel_start_smsbox
@@ -425,6 +436,28 @@ kannel_stop() {
 			_kannel_note "configuration and logs kept in $_kannel_kept"
 	fi
 	return 0
+}
+
+# http_sink_start LOG [STATUS]: starts tests/http-sink.pl, an HTTP server
+# on 127.0.0.1 that appends "METHOD TARGET" of every request to LOG and
+# answers 200 (or STATUS), with keep-alive; sets HTTP_SINK_PORT and
+# HTTP_SINK_PID.  For KANNEL_MO_URL and dlr-url; may come before
+# kannel_start.  kannel_stop stops it too.
+http_sink_start() {
+	local portfile
+	_kannel_dir || return 1
+	_kannel_trap
+	[ -n "$_kannel_wd_pid" ] || _kannel_watchdog
+	portfile=$(mktemp "$KANNEL_DIR/sink-port.XXXXXX") && rm -f "$portfile"
+	perl "$_KANNEL_TOP/tests/http-sink.pl" --port-file "$portfile" \
+		--log "$1" ${2:+--status "$2"} </dev/null \
+		>>"$KANNEL_DIR/http-sink.stderr" 2>&1 &
+	HTTP_SINK_PID=$!
+	_kannel_started "$HTTP_SINK_PID"
+	_kannel_until 10 test -s "$portfile" ||
+		_kannel_fail "tests/http-sink.pl did not start"
+	HTTP_SINK_PORT=$(cat "$portfile")
+	rm -f "$portfile"
 }
 
 # kannel_status: bearerbox's status page (text)

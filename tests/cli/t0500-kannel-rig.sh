@@ -11,32 +11,11 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/kannel.sh"
 
-# A tiny HTTP listener for get-url and dlr-url: every request line goes to
-# $T/http.log, the answer is an empty 200.  It picks its own port.
-perl -MIO::Socket::INET -e '
-	my $l = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
-		Listen => 16, ReuseAddr => 1) or die "listen: $!\n";
-	open my $o, ">>", $ARGV[0] or die; select $o; $| = 1;
-	open my $p, ">", "$ARGV[1].tmp" or die; print $p $l->sockport, "\n";
-	close $p; rename "$ARGV[1].tmp", $ARGV[1];
-	$SIG{TERM} = sub { exit 0 };
-	while (my $c = $l->accept) {
-		my $r = <$c>;
-		while (defined(my $h = <$c>)) { last if $h =~ /^\r?\n\z/ }
-		print $o $r if defined $r;
-		print $c "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-		close $c;
-	}' "$T/http.log" "$T/http.port" &
-http_pid=$!
-_kannel_until 10 test -s "$T/http.port" || { echo "Bail out! no HTTP listener"; exit 1; }
-http_port=$(cat "$T/http.port")
+# get-url and dlr-url lead to an HTTP sink that logs each request line
 : >"$T/http.log"
-
+http_sink_start "$T/http.log"
+http_port=$HTTP_SINK_PORT
 KANNEL_MO_URL="http://127.0.0.1:$http_port/mo" kannel_start
-# kannel_start put kannel_stop before lib.sh's EXIT trap; the listener too
-eval "set -- $(trap -p EXIT)"
-# shellcheck disable=SC2064
-trap "kill $http_pid 2>/dev/null; ${3:-}" EXIT
 
 pw=$(cat "$KANNEL_PASSWORD_FILE")
 
@@ -209,7 +188,8 @@ is "$(mt 22 | jq -r .text)" back "and delivered"
 
 # --- nothing left running -------------------------------------------------------
 pids=$(cat "$KANNEL_DIR/pids")
-is "$(printf '%s\n' "$pids" | wc -l)" 4 "kannel_start started bearerbox, the fake SMSC and smsbox (twice)"
+is "$(printf '%s\n' "$pids" | wc -l)" 5 \
+	"the HTTP sink, bearerbox, the fake SMSC and smsbox (twice) were started"
 kannel_stop
 left=
 for p in $pids; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
