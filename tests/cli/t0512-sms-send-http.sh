@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# carnet-sms-send through the http and twilio drivers, against a scripted
+# local gateway (tests/httpgw.pl): requests built from the templates,
+# provider ids kept, temporary failures retried (Retry-After), permanent
+# ones failed, refused credentials (77), a gateway that is down (75, then
+# resumed), timeouts in doubt (never resent unless asked), kill -9 during
+# a send and a resume that sends nothing twice; secrets never printed.
+. "$(dirname "$0")/../lib.sh"
+command -v perl >/dev/null || skip_all "perl is needed for the local gateway"
+
+gw_pid=
+gw_start() {
+	rm -f port
+	perl "$TOP/tests/httpgw.pl" port script gw.log &
+	gw_pid=$!
+	for _ in $(seq 1 100); do [ -s port ] && break; sleep 0.05; done
+	PORT=$(cat port)
+}
+gw_stop() { [ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null; wait "$gw_pid" 2>/dev/null; gw_pid=; }
+trap 'gw_stop; cd /; rm -rf "$T"' EXIT
+reqs() { [ -f gw.log ] && wc -l <gw.log || echo 0; }
+
+echo '200 {"data":{"id":"gw-{n}"}}' >script
+gw_start
+cat >http.yaml <<EOF
+sms:
+  driver: http
+  http:
+    url: http://127.0.0.1:$PORT/send?to={{to}}
+    headers: {Content-Type: application/json}
+    body: '{"to": "{{to}}", "text": "{{text}}", "ref": "{{ref}}", "key": "{{secret}}"}'
+    id_path: data.id
+EOF
+export CARNET_HTTP_SECRET=s3cr3t-http
+
+# --- requests from the templates; provider ids kept ----------------------------
+run carnet-sms-send --config http.yaml --parallel 1 --campaign h1 --format ndjson \
+	--text 'Il a dit "oui" à 8h' --to 0612345671 --to 0612345672
+is "$status" 0 "two messages through the http driver"
+is "$(printf '%s\n' "$out" | jq -c '[.to, .status, .provider_id]')" \
+	"$(printf '%s\n' '["+33612345671","sent","gw-1"]' '["+33612345672","sent","gw-2"]')" \
+	"sent, with the gateway's ids (id_path data.id)"
+is "$(jq -r .query gw.log | head -1)" "to=%2B33612345671" "the URL template is URL-escaped"
+is "$(jq -r .body gw.log | head -1 | jq -c '[.to, .text, .key]')" '["+33612345671","Il a dit \"oui\" à 8h","s3cr3t-http"]' \
+	"the JSON body template is JSON-escaped; {{secret}} comes from the environment"
+is "$(jq -r .body gw.log | head -1 | jq -r .ref)" "$(sql "SELECT ref FROM message WHERE phone = '+33612345671'")" \
+	"{{ref}} is carnet's own reference of the message"
+is "$(sql "SELECT status, provider_id, attempts FROM message ORDER BY id")" "$(printf '%s\n' sent,gw-1,1 sent,gw-2,1)" \
+	"the store has the status, the id and one attempt each"
+unlike "$out$err" "s3cr3t" "the secret is never printed"
+
+# --- a temporary failure is retried after Retry-After; sent once -------------------
+: >gw.log
+printf '%s\n' '503 retry=1 busy' '200 {"data":{"id":"late"}}' >script
+start=$(date +%s.%N)
+run carnet-sms-send --config http.yaml --campaign h2 --format ndjson --text 'x' --to 0612345673
+end=$(date +%s.%N)
+is "$status" 0 "503 then 200: sent"
+is "$(printf '%s' "$out" | jq -c '[.status, .provider_id]')" '["sent","late"]' "with the id of the second answer"
+is "$(reqs)" 2 "two requests"
+ok "$(awk -v a="$start" -v b="$end" 'BEGIN { exit !(b - a >= 0.9) }'; echo $?)" "the retry waited for Retry-After (1 s)"
+is "$(sql "SELECT attempts FROM message WHERE phone = '+33612345673'")" 2 "two attempts recorded"
+
+# --- a permanent refusal fails that message, with the gateway's reason ---------------
+: >gw.log
+echo '400 {"error":"unknown number"}' >script
+run carnet-sms-send --config http.yaml --campaign h3 --format ndjson --text 'x' --to 0612345674
+is "$(printf '%s' "$out" | jq -c '[.status, .error]')" '["failed","HTTP 400: {\"error\":\"unknown number\"}"]' \
+	"400: failed, with the answer"
+is "$(reqs)" 1 "not retried"
+is "$(sql "SELECT status FROM campaign WHERE name = 'h3'")" sent "the campaign is done (nothing left to send)"
+
+# --- refused credentials: 77, nothing lost -------------------------------------------
+: >gw.log
+echo '401 {"error":"bad key"}' >script
+run carnet-sms-send --config http.yaml --campaign h4 --text 'x' --to 0612345675 --to 0612345676
+is "$status" 77 "401: exit 77"
+like "$err" "HTTP 401" "saying what the gateway answered"
+is "$(sql "SELECT count(*) FROM message m JOIN campaign c ON c.id = m.campaign_id WHERE c.name = 'h4' AND m.status = 'preparing' AND m.inflight_at IS NULL")" 2 \
+	"both messages wait, untried"
+echo '200 {"data":{"id":"ok-{n}"}}' >script
+run carnet-campaign --config http.yaml send h4 --format ndjson
+is "$status" 0 "with the right key, the campaign resumes"
+is "$(printf '%s\n' "$out" | jq -r .status | sort | uniq -c | awk '{print $1, $2}')" "2 sent" "and sends both"
+
+# --- the gateway down: 75, messages kept for a later run ------------------------------
+gw_stop
+run carnet-sms-send --config http.yaml --campaign down --retries 2 --text 'x' --to 0612345677 --to 0612345678 --to 0612345679
+is "$status" 75 "connection refused after the retries: exit 75"
+like "$err" "messages left to send; try again later with .carnet-campaign send" "saying how to resume"
+is "$(sql "SELECT status FROM campaign WHERE name = 'down'")" sending "the campaign is still sending"
+: >gw.log
+echo '200 {"data":{"id":"back-{n}"}}' >script
+gw_start
+sed -i "s/127.0.0.1:[0-9]*/127.0.0.1:$PORT/" http.yaml
+run carnet-campaign --config http.yaml send down
+is "$status" 0 "the gateway is back: the campaign resumes"
+is "$(jq -r .body gw.log | jq -r .to | sort | tr '\n' ' ')" "+33612345677 +33612345678 +33612345679 " \
+	"each number reaches the gateway exactly once"
+is "$(sql "SELECT count(*) FROM message m JOIN campaign c ON c.id = m.campaign_id WHERE c.name = 'down' AND m.status = 'sent'")" 3 "all sent"
+is "$(sql "SELECT status FROM campaign WHERE name = 'down'")" sent "the campaign is sent"
+
+# --- a timeout after the request left: in doubt, never resent blindly ------------------
+: >gw.log
+echo 'sleep=3 200 {"data":{"id":"slow"}}' >script
+run carnet-sms-send --config http.yaml --campaign slow --timeout 1 --text 'x' --to 0612345680 --format ndjson
+is "$(printf '%s' "$out" | jq -r .status)" in-doubt "a timeout after sending: the message is in doubt"
+like "$err" "1 in doubt" "the summary says so"
+like "$err" "not sent again" "and what it means"
+n=$(reqs)
+echo '200 {"data":{"id":"x"}}' >script
+run carnet-campaign --config http.yaml send slow --format ndjson
+is "$(reqs)" "$n" "a resume does not send it again"
+is "$(printf '%s' "$out" | jq -r .status)" in-doubt "and reports it in doubt"
+run carnet-campaign --config http.yaml messages slow --status in-doubt --format ndjson
+is "$(printf '%s' "$out" | jq -r .to)" "+33612345680" "messages --status in-doubt lists it"
+run carnet-campaign --config http.yaml send slow --resend-in-doubt --format ndjson
+is "$(printf '%s' "$out" | jq -r .status)" sent "--resend-in-doubt sends it"
+is "$(sql "SELECT status FROM campaign WHERE name = 'slow'")" sent "and the campaign is sent"
+
+# --- kill -9 during a send, then resume: nothing twice, nothing lost -------------------
+: >gw.log
+echo 'sleep=0.1 200 {"data":{"id":"k{n}"}}' >script
+{ echo phone; for i in $(seq 10 49); do echo "+336123456$i"; done; } >k.csv
+carnet-sms-send --config http.yaml --campaign kill --parallel 2 --text 'k' <k.csv >/dev/null 2>&1 &
+pid=$!
+sleep 0.8
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+before_resume=$(reqs)
+ok "$([ "$before_resume" -gt 0 ] && [ "$before_resume" -lt 40 ]; echo $?)" "killed midway ($before_resume of 40 requests made)"
+echo '200 {"data":{"id":"r{n}"}}' >script
+run carnet-campaign --config http.yaml send kill --format ndjson
+doubt=$(printf '%s\n' "$out" | jq -r 'select(.status == "in-doubt") | .to' | wc -l)
+is "$(jq -r .body gw.log | jq -r .to | sort | uniq -d)" "" "no number reached the gateway twice"
+is "$(jq -r .body gw.log | jq -r .to | sort -u | wc -l)" 40 "every number reached it once"
+is "$(sql "SELECT count(*) FROM message m JOIN campaign c ON c.id = m.campaign_id WHERE c.name = 'kill' AND m.status = 'sent'") + $doubt" "$((40 - doubt)) + $doubt" \
+	"the store: every message sent, except those in doubt ($doubt, reported)"
+ok "$([ "$doubt" -le 2 ]; echo $?)" "at most --parallel messages are in doubt"
+
+# --- twilio: REST Messages.json, Basic auth, the sid kept, errors mapped ---------------
+: >gw.log
+echo '201 {"sid":"SM{n}abc","status":"queued"}' >script
+cat >tw.yaml <<EOF
+sms:
+  driver: twilio
+  sender: "+33600000001"
+  twilio:
+    base_url: http://127.0.0.1:$PORT/
+    account_sid: AC0123
+EOF
+CARNET_TWILIO_AUTH_TOKEN=tw-t0ken run carnet-sms-send --config tw.yaml --campaign tw --text 'Hé' --to 0612345690 --format ndjson
+is "$status" 0 "twilio: sent"
+is "$(printf '%s' "$out" | jq -r .provider_id)" SM1abc "the sid is the provider id"
+is "$(jq -r '.method + " " + .path' gw.log)" "POST /2010-04-01/Accounts/AC0123/Messages.json" "POST to the account's Messages.json"
+is "$(jq -r .auth gw.log)" "Basic $(printf 'AC0123:tw-t0ken' | base64)" "Basic auth with the sid and the token"
+is "$(jq -r .body gw.log)" "To=%2B33612345690&From=%2B33600000001&Body=H%C3%A9" "the form: To, From, Body"
+unlike "$out$err" "tw-t0ken" "the token is never printed"
+: >gw.log
+echo "400 {\"code\":21211,\"message\":\"The 'To' number is not valid.\"}" >script
+CARNET_TWILIO_AUTH_TOKEN=tw-t0ken run carnet-sms-send --config tw.yaml --campaign tw2 --text 'x' --to 0612345691 --format ndjson
+is "$(printf '%s' "$out" | jq -r .error)" "HTTP 400: The 'To' number is not valid. (code 21211)" "Twilio's error message and code"
+run carnet-sms-send --config tw.yaml --campaign tw3 --text 'x' --to 0612345691
+is "$status" 78 "no auth token anywhere: 78"
+like "$err" "CARNET_TWILIO_AUTH_TOKEN" "saying where it may come from"
+
+done_testing
