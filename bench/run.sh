@@ -435,4 +435,13 @@ if [[ ${BENCH_STATS:-1} = 1 ]]; then
 	CARNET_BIN=$CARNET_BIN BENCH_REPEAT=$BENCH_REPEAT BENCH_SEED=$BENCH_SEED \
 		"$here/stats.sh" || die "the carnet-stats benchmark failed"
 fi
+
+# --- carnet-sms-fetch --listen (issue 6) -----------------------------------
+# bench/callback.sh: 20,000 receipt callbacks over 8 keep-alive
+# connections, stored, against a libmicrohttpd server that stores
+# nothing; BENCH_FETCH=0 skips it, and it runs alone as bench/callback.sh.
+if [[ ${BENCH_FETCH:-1} = 1 ]]; then
+	CARNET_BIN=$CARNET_BIN BENCH_REPEAT=$BENCH_REPEAT \
+		"$here/callback.sh" || die "the callback benchmark failed"
+fi
 ok=1

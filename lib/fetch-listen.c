@@ -2,10 +2,13 @@
  * fetch-listen.c - the receiver of the gateway's callbacks (Kannel's
  * dlr-url and sms-service get-url), on libmicrohttpd.
  *
- * One internal polling thread serves every connection (keep-alive), so
- * the store is written by one thread, one callback at a time: each
- * callback is committed before its answer leaves, and a crash after a
- * 200 loses nothing.  The shared token travels in the parameter t and
+ * Each connection has its thread (keep-alive); one writer thread owns
+ * the store.  A connection's thread queues its callback and waits; the
+ * writer takes every callback queued, applies each in a savepoint of one
+ * transaction, commits, then wakes their threads, which answer (group
+ * commit: one commit for all the callbacks that arrived meanwhile).  No
+ * callback is answered 200 before the commit that holds it, so a crash
+ * after a 200 loses nothing.  The shared token travels in the parameter t and
  * is compared in constant time; a wrong one stores nothing.  Parameters
  * are kept URL-encoded by MHD (an identity unescaper) and decoded by
  * cn_fetch_kannel(), which knows that '+' is a space.
@@ -13,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,18 +24,35 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <sqlite3.h>
 
 #include "carnet.h"
 #include "internal.h"
+
+/* A callback waiting for the writer. */
+struct job {
+	const char *q;
+	size_t len;
+	int done;
+	enum cn_code code;	/* CN_OK, CN_EDATA (400), else 503 */
+	struct job *next;
+};
+
+#define BATCH_MAX 512	/* callbacks in one transaction */
 
 struct listener {
 	struct cn_fetch *f;
 	const struct cn_listen_opts *o;
 	size_t token_len;
-	double tokens;		/* the rate's bucket */
+	double tokens;		/* the rate's bucket (under mu) */
 	double last;
 	struct MHD_Response *r_ok, *r_forbidden, *r_bad, *r_big, *r_rate,
 		*r_busy;
+	pthread_mutex_t mu;
+	pthread_cond_t work;	/* the writer: jobs queued, or quit */
+	pthread_cond_t done;	/* the waiters: a batch was committed */
+	struct job *head, **tail;
+	int quit;
 };
 
 /* A request: its parameters re-joined as a query string. */
@@ -107,6 +128,7 @@ answer(struct MHD_Connection *c, unsigned code, struct MHD_Response *resp)
 	return MHD_queue_response(c, code, resp);
 }
 
+/* Under l->mu. */
 static int
 rate_ok(struct listener *l)
 {
@@ -132,7 +154,6 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct listener *l = cls;
 	struct req *r = *con_cls;
-	struct cn_err err;
 	const char *t;
 	int post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
 
@@ -181,14 +202,93 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "t");
 	if (!token_ok(l, t))
 		return answer(c, MHD_HTTP_FORBIDDEN, l->r_forbidden);
-	if (!rate_ok(l))
-		return answer(c, MHD_HTTP_TOO_MANY_REQUESTS, l->r_rate);
-	if (cn_fetch_kannel(l->f, r->q.ptr, r->q.len, &err) < 0) {
-		if (err.code == CN_EDATA)
+	{
+		struct job j = {.q = r->q.ptr, .len = r->q.len};
+
+		pthread_mutex_lock(&l->mu);
+		if (!rate_ok(l)) {
+			pthread_mutex_unlock(&l->mu);
+			return answer(c, MHD_HTTP_TOO_MANY_REQUESTS, l->r_rate);
+		}
+		*l->tail = &j;
+		l->tail = &j.next;
+		pthread_cond_signal(&l->work);
+		while (!j.done)
+			pthread_cond_wait(&l->done, &l->mu);
+		pthread_mutex_unlock(&l->mu);
+		if (j.code == CN_EDATA)
 			return answer(c, MHD_HTTP_BAD_REQUEST, l->r_bad);
-		return answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, l->r_busy);
+		if (j.code != CN_OK)
+			return answer(c, MHD_HTTP_SERVICE_UNAVAILABLE, l->r_busy);
 	}
 	return answer(c, MHD_HTTP_OK, l->r_ok);
+}
+
+/* Applies one batch in one transaction, each callback in a savepoint:
+ * a bad one is rolled back alone. */
+static void
+apply_batch(struct listener *l, struct job *batch)
+{
+	struct sqlite3 *db = cn_store_db(cn_fetch_store(l->f));
+	struct cn_err err;
+	struct job *j;
+
+	if (cn_fetch_begin(l->f, &err) < 0) {
+		for (j = batch; j; j = j->next)
+			j->code = err.code == CN_EDATA ? CN_ETEMP : err.code;
+		return;
+	}
+	for (j = batch; j; j = j->next) {
+		if (sqlite3_exec(db, "SAVEPOINT cb", NULL, NULL, NULL) !=
+		    SQLITE_OK) {
+			j->code = CN_ETEMP;
+			continue;
+		}
+		if (cn_fetch_kannel(l->f, j->q, j->len, &err) < 0) {
+			j->code = err.code;
+			sqlite3_exec(db, "ROLLBACK TO cb", NULL, NULL, NULL);
+		} else {
+			j->code = CN_OK;
+		}
+		sqlite3_exec(db, "RELEASE cb", NULL, NULL, NULL);
+	}
+	if (cn_fetch_commit(l->f, &err) < 0)
+		for (j = batch; j; j = j->next)
+			if (j->code == CN_OK)
+				j->code = CN_ETEMP;
+}
+
+static void *
+writer(void *arg)
+{
+	struct listener *l = arg;
+
+	pthread_mutex_lock(&l->mu);
+	for (;;) {
+		struct job *batch, *j, *last = NULL;
+		int n = 0;
+
+		while (!l->head && !l->quit)
+			pthread_cond_wait(&l->work, &l->mu);
+		if (!l->head)
+			break;
+		/* take up to BATCH_MAX jobs */
+		batch = l->head;
+		for (j = batch; j && n < BATCH_MAX; j = j->next, n++)
+			last = j;
+		l->head = last->next;
+		if (!l->head)
+			l->tail = &l->head;
+		last->next = NULL;
+		pthread_mutex_unlock(&l->mu);
+		apply_batch(l, batch);
+		pthread_mutex_lock(&l->mu);
+		for (j = batch; j; j = j->next)
+			j->done = 1;
+		pthread_cond_broadcast(&l->done);
+	}
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
 }
 
 static void
@@ -282,9 +382,14 @@ cn_listen(struct cn_fetch *f, const struct cn_listen_opts *o,
 	struct listener l;
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d;
+	pthread_t wt;
 	int v6, rc = 0;
 
 	memset(&l, 0, sizeof(l));
+	pthread_mutex_init(&l.mu, NULL);
+	pthread_cond_init(&l.work, NULL);
+	pthread_cond_init(&l.done, NULL);
+	l.tail = &l.head;
 	l.f = f;
 	l.o = o;
 	l.token_len = o->token ? strlen(o->token) : 0;
@@ -304,8 +409,13 @@ cn_listen(struct cn_fetch *f, const struct cn_listen_opts *o,
 		rc = cn_err_set(err, CN_EINTERNAL, "out of memory");
 		goto out;
 	}
+	if (pthread_create(&wt, NULL, writer, &l) != 0) {
+		rc = cn_err_set(err, CN_EINTERNAL, "cannot start a thread");
+		goto out;
+	}
 	d = MHD_start_daemon(
-		MHD_USE_AUTO_INTERNAL_THREAD | (v6 ? MHD_USE_IPv6 : 0), 0,
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			MHD_USE_POLL | (v6 ? MHD_USE_IPv6 : 0), 0,
 		NULL, NULL, handle, &l, MHD_OPTION_SOCK_ADDR, &ss,
 		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 		MHD_OPTION_NOTIFY_COMPLETED, done, NULL,
@@ -319,7 +429,7 @@ cn_listen(struct cn_fetch *f, const struct cn_listen_opts *o,
 		rc = cn_err_set(err, CN_EUNAVAIL, "--listen: cannot listen on "
 				"%s: %s", o->address ? o->address : "",
 				strerror(errno));
-		goto out;
+		goto stop_writer;
 	}
 	if (o->ready_file) {
 		const union MHD_DaemonInfo *di =
@@ -330,14 +440,26 @@ cn_listen(struct cn_fetch *f, const struct cn_listen_opts *o,
 		    fclose(fp) != 0) {
 			rc = cn_err_set(err, CN_ECANTCREAT, "%s: cannot write",
 					o->ready_file);
+			if (fp)
+				fclose(fp);
 			MHD_stop_daemon(d);
-			goto out;
+			goto stop_writer;
 		}
 	}
 	while (!*stop)
 		usleep(100 * 1000);
+	/* the connections' threads end (their jobs answered) first */
 	MHD_stop_daemon(d);
+stop_writer:
+	pthread_mutex_lock(&l.mu);
+	l.quit = 1;
+	pthread_cond_signal(&l.work);
+	pthread_mutex_unlock(&l.mu);
+	pthread_join(wt, NULL);
 out:
+	pthread_mutex_destroy(&l.mu);
+	pthread_cond_destroy(&l.work);
+	pthread_cond_destroy(&l.done);
 	MHD_destroy_response(l.r_ok);
 	MHD_destroy_response(l.r_forbidden);
 	MHD_destroy_response(l.r_bad);
