@@ -105,6 +105,7 @@ struct import {
 	sqlite3_stmt *seen_add, *seen_line;
 	sqlite3_stmt *is_member, *add_member;
 	sqlite3_stmt *ins, *ins_new, *upd;
+	sqlite3_stmt *sync_mark;	/* marks a contact pending for sync */
 
 	struct cn_buf attrs;	/* JSON object of this row's attributes */
 	/* the row being applied: its attributes, record (NULL when
@@ -122,6 +123,7 @@ struct import {
 static cJSON *contact_record(struct cn_store *st, sqlite3_stmt *s,
 			     struct cn_record *rec, const char *const *cols,
 			     size_t ncols, int flat);
+static int sync_touch(struct import *im, int64_t id, struct cn_err *err);
 
 /* --------------------------------------------------------------- map */
 
@@ -927,7 +929,7 @@ inserted:
 		 * id (a restore) is below that line: mark it now. */
 		if (id <= im->max_before &&
 		    (mark_seen(im, id, im->cur_line, &first, err) < 0 ||
-		     add_member(im, id, err) < 0))
+		     add_member(im, id, err) < 0 || sync_touch(im, id, err) < 0))
 			return -1;
 		im->stats->inserted++;
 		diff(im, "add");
@@ -957,7 +959,7 @@ inserted:
 			im->stats->skipped++;
 			return 0;
 		}
-		if (add_member(im, id, err) < 0)
+		if (add_member(im, id, err) < 0 || sync_touch(im, id, err) < 0)
 			return -1;
 		im->stats->inserted++;
 		diff(im, "add");
@@ -974,6 +976,8 @@ inserted:
 		reject(im);
 		return 0;
 	}
+	if ((changed || !member) && sync_touch(im, id, err) < 0)
+		return -1;
 	if (!member) {
 		if (add_member(im, id, err) < 0)
 			return -1;
@@ -1032,6 +1036,32 @@ static const char *const ins_sql[2][2] = {
 	 INSERT_CONTACT ATTRS_CLEAN " ON CONFLICT DO NOTHING"},
 };
 
+/*
+ * Sync marks (sync_item, see carnet-sync.h), written in the transaction
+ * of the change: the contacts selected by the WHERE that follows (?1, ?3
+ * as the caller binds them; ?2 the store's id prefix) become pending, and
+ * deleted when they no longer exist after the change (?4: 1).
+ */
+#define SYNC_MARK_CONTACTS                                                   \
+	"INSERT INTO sync_item(kind, uuid, state, changed_at, deleted) "     \
+	"SELECT 'contact', coalesce(uuid, ?2 || '-' || printf('%012x', id)),"\
+	" 'pending', ?3, ?4 FROM contact "
+#define SYNC_MARK_UPSERT                                                     \
+	"ON CONFLICT(kind, uuid) DO UPDATE SET state = 'pending', "          \
+	"changed_at = excluded.changed_at, deleted = excluded.deleted"
+
+/* Marks contact id pending for sync.  Returns 0 or -1. */
+static int
+sync_touch(struct import *im, int64_t id, struct cn_err *err)
+{
+	sqlite3_bind_int64(im->sync_mark, 1, id);
+	sqlite3_bind_text(im->sync_mark, 2, cn_store_idprefix(im->st), 23,
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(im->sync_mark, 3, im->now);
+	sqlite3_bind_int(im->sync_mark, 4, 0);
+	return step_done(im, im->sync_mark, err) ? -1 : 0;
+}
+
 static int
 prepare_all(struct import *im, struct cn_err *err)
 {
@@ -1058,6 +1088,8 @@ prepare_all(struct import *im, struct cn_err *err)
 	    prep(im, &im->add_member,
 		 "INSERT INTO member(list_id, contact_id, added_at) "
 		 "VALUES(?1, ?2, ?3)", err) ||
+	    prep(im, &im->sync_mark, SYNC_MARK_CONTACTS "WHERE id = ?1 "
+		 SYNC_MARK_UPSERT, err) ||
 	    prep(im, &im->ins, ins_sql[0][im->o->clear_empty], err) ||
 	    prep(im, &im->ins_new, ins_sql[1][im->o->clear_empty], err) ||
 	    prep(im, &im->upd,
@@ -1090,7 +1122,7 @@ finalize_all(struct import *im)
 				&im->seen_add,	 &im->seen_line,
 				&im->is_member,	 &im->add_member,
 				&im->ins,	 &im->ins_new,
-				&im->upd};
+				&im->upd,	 &im->sync_mark};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		sqlite3_finalize(*all[i]);
@@ -1236,6 +1268,54 @@ diff_removed(struct import *im, struct cn_err *err)
 					       cn_store_path(im->st));
 }
 
+/* Marks for sync the contacts that the clause where selects (?1 is
+ * bound to arg), deleted or not; in one statement.  Returns 0 or -1. */
+static int
+sync_mark_set(struct import *im, const char *where, int64_t arg, int deleted,
+	      struct cn_err *err)
+{
+	char sql[512];
+	sqlite3_stmt *s;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "%s%s%s", SYNC_MARK_CONTACTS, where,
+		 SYNC_MARK_UPSERT);
+	if (prep(im, &s, sql, err))
+		return -1;
+	sqlite3_bind_int64(s, 1, arg);
+	sqlite3_bind_text(s, 2, cn_store_idprefix(im->st), 23, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, im->now);
+	sqlite3_bind_int(s, 4, deleted);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0
+				 : cn_sql_fail(err, im->db,
+					       cn_store_path(im->st));
+}
+
+/* Marks the list for sync (when the import changed it). */
+static int
+sync_mark_list(sqlite3 *db, int64_t list_id, int64_t now, int deleted,
+	       struct cn_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO sync_item(kind, uuid, state, "
+			       "changed_at, deleted) SELECT 'list', uuid, "
+			       "'pending', ?2, ?3 FROM list WHERE id = ?1 "
+			       "ON CONFLICT(kind, uuid) DO UPDATE SET state = "
+			       "'pending', changed_at = excluded.changed_at, "
+			       "deleted = excluded.deleted", -1, &s, NULL))
+		return cn_sql_fail(err, db, "store");
+	sqlite3_bind_int64(s, 1, list_id);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int(s, 3, deleted);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : cn_sql_fail(err, db, "store");
+}
+
 /* Replace mode: removes the members this import did not see, and the
  * contacts that belong to no list any more. */
 static int
@@ -1272,10 +1352,18 @@ remove_unseen(struct import *im, struct cn_err *err)
 	im->stats->removed = (uint64_t)sqlite3_changes(im->db);
 	if (im->o->on_diff && diff_removed(im, err) < 0)
 		return -1;
+	/* sync: the removed members changed (their lists), and those that
+	 * are in no list any more are deleted */
+	if (sync_mark_set(im, "WHERE id IN (SELECT contact_id FROM "
+			  "temp.cn_gone) ", 0, 0, err) < 0 ||
+	    cn_sql_exec(im->db,
+			"DELETE FROM temp.cn_gone WHERE contact_id IN (SELECT "
+			"contact_id FROM member);", err) < 0 ||
+	    sync_mark_set(im, "WHERE id IN (SELECT contact_id FROM "
+			  "temp.cn_gone) ", 0, 1, err) < 0)
+		return -1;
 	/* foreign keys are off during an import: do their work here */
 	if (cn_sql_exec(im->db,
-			"DELETE FROM temp.cn_gone WHERE contact_id IN (SELECT "
-			"contact_id FROM member);"
 			"UPDATE message SET contact_id = NULL WHERE contact_id "
 			"IN (SELECT contact_id FROM temp.cn_gone);"
 			"DELETE FROM contact WHERE id IN (SELECT contact_id "
@@ -1687,6 +1775,12 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 	}
 	changed = stats->inserted || stats->updated || stats->removed ||
 		  im.fields_changed || im.list_created;
+	/* sync: the list is marked; the new contacts need no mark, their
+	 * ids above the sync's own high-water mark say that they are new
+	 * (carnet-sync.h), which costs this import nothing */
+	if (changed && !o->dry_run &&
+	    sync_mark_list(im.db, im.list_id, im.now, 0, err) < 0)
+		goto out;
 	if (o->dry_run || (stats->rejected && all_or_nothing) || !changed) {
 		/* nothing to keep: no change, no backup of it either */
 		finalize_all(&im);
@@ -1974,6 +2068,31 @@ exec_count(sqlite3 *db, const char *sql, int64_t id, int64_t *out,
 	return 0;
 }
 
+/* Marks for sync the contacts of temp.cn_gone: deleted when they are in
+ * no list any more (the list's members are gone), changed if not. */
+static int
+sync_mark_gone(struct cn_store *st, struct cn_err *err)
+{
+	sqlite3 *db = cn_store_db(st);
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO sync_item(kind, uuid, state, "
+			       "changed_at, deleted) SELECT 'contact', "
+			       "coalesce(uuid, ?1 || '-' || printf('%012x', "
+			       "id)), 'pending', ?2, NOT EXISTS (SELECT 1 FROM "
+			       "member WHERE member.contact_id = contact.id) "
+			       "FROM contact WHERE id IN (SELECT contact_id "
+			       "FROM temp.cn_gone) " SYNC_MARK_UPSERT, -1, &s,
+			       NULL))
+		return cn_sql_fail(err, db, "store");
+	sqlite3_bind_text(s, 1, cn_store_idprefix(st), 23, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, cn_now());
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : cn_sql_fail(err, db, "store");
+}
+
 int
 cn_list_delete(struct cn_store *st, const char *folder, const char *list,
 	       int dry_run, const struct cn_backup_policy *bp,
@@ -2010,8 +2129,10 @@ cn_list_delete(struct cn_store *st, const char *folder, const char *list,
 		    exec_count(db, "INSERT INTO temp.cn_gone SELECT contact_id"
 				   " FROM member WHERE list_id = ?1", id, NULL,
 			       err) ||
+		    sync_mark_list(db, id, cn_now(), 1, err) ||
 		    exec_count(db, "DELETE FROM list WHERE id = ?1", id, NULL,
 			       err) ||
+		    sync_mark_gone(st, err) ||
 		    cn_sql_exec(db, "DELETE FROM contact WHERE id IN (SELECT "
 				    "contact_id FROM temp.cn_gone) AND NOT "
 				    "EXISTS (SELECT 1 FROM member WHERE "
