@@ -5,10 +5,13 @@
  * carnet-send.h for the rules: in flight, in doubt, retryable).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <sqlite3.h>
@@ -693,6 +696,12 @@ dispatch(struct sender *s, struct cn_err *err)
 			cn_sql_exec(s->db, "ROLLBACK", NULL);
 			goto fail;
 		}
+		/* taken by someone else meanwhile (closed, --force): skip */
+		if (sqlite3_changes(s->db) == 0) {
+			qmsg_free(batch[i]);
+			batch[i] = NULL;
+			continue;
+		}
 		batch[i]->attempts++;
 	}
 	if (cn_sql_exec(s->db, "COMMIT", err) < 0) {
@@ -708,6 +717,8 @@ dispatch(struct sender *s, struct cn_err *err)
 		struct slot *sl;
 
 		started = i;
+		if (!batch[i])
+			continue;
 
 		while (s->slots[k].busy)
 			k++;
@@ -1171,6 +1182,36 @@ fail:
 	return -1;
 }
 
+/*
+ * One sender per campaign at a time: an exclusive lock on a file beside
+ * the store ("<store>.send-<id>.lock", mode 0600), held until the send
+ * ends (the kernel drops it if the process dies).  Returns the file
+ * descriptor, or -1 with err (CN_ETEMP when another process holds it).
+ */
+static int
+campaign_lock(struct cn_store *st, int64_t id, struct cn_err *err)
+{
+	char path[4200];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.send-%lld.lock", cn_store_path(st),
+		 (long long)id);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cn_err_set(err, CN_ECANTCREAT, "%s: %s", path,
+				  strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		if (errno == EWOULDBLOCK)
+			return cn_err_set(err, CN_ETEMP, "campaign %lld is being "
+					  "sent by another process: try again "
+					  "when it is done", (long long)id);
+		return cn_err_set(err, CN_ECANTCREAT, "%s: %s", path,
+				  strerror(errno));
+	}
+	return fd;
+}
+
 int
 cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 		 int64_t cid, struct cn_driver *d,
@@ -1180,7 +1221,7 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 	struct sender s;
 	struct cn_send_opts def;
 	double t0 = mono();
-	int rc = -1, already_sent = 0;
+	int rc = -1, already_sent = 0, lockfd;
 
 	memset(ss, 0, sizeof(*ss));
 	memset(&s, 0, sizeof(s));
@@ -1199,11 +1240,16 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 	s.ctx = ctx;
 	s.ss = ss;
 	s.last_ok = -1;
-	if (begin_send(&s, &already_sent, err) < 0)
+	if ((lockfd = campaign_lock(st, cid, err)) < 0)
 		return -1;
+	if (begin_send(&s, &already_sent, err) < 0) {
+		close(lockfd);
+		return -1;
+	}
 	if (stmt(s.db, &s.s_load, load_sql, err) < 0 ||
 	    stmt(s.db, &s.s_mark, "UPDATE message SET inflight_at = ?1, "
-		 "attempts = attempts + 1 WHERE id = ?2", err) < 0 ||
+		 "attempts = attempts + 1 WHERE id = ?2 AND status = "
+		 "'preparing' AND inflight_at IS NULL", err) < 0 ||
 	    stmt(s.db, &s.s_ok, "UPDATE message SET status = 'sent', "
 		 "provider_id = ?1, sent_at = ?2, inflight_at = NULL, "
 		 "error = NULL, retryable = 0 WHERE id = ?3", err) < 0 ||
@@ -1367,5 +1413,6 @@ out:
 	sqlite3_finalize(s.s_fail);
 	sqlite3_finalize(s.s_temp);
 	(void)already_sent;
+	close(lockfd);
 	return rc;
 }

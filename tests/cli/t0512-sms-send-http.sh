@@ -125,8 +125,10 @@ echo 'sleep=0.1 200 {"data":{"id":"k{n}"}}' >script
 carnet-sms-send --config http.yaml --campaign kill --parallel 2 --text 'k' <k.csv >/dev/null 2>&1 &
 pid=$!
 sleep 0.8
+exec 3>&2 2>/dev/null	# no "Killed" from the shell
 kill -9 "$pid"
-wait "$pid" 2>/dev/null
+wait "$pid"
+exec 2>&3 3>&-
 before_resume=$(reqs)
 ok "$([ "$before_resume" -gt 0 ] && [ "$before_resume" -lt 40 ]; echo $?)" "killed midway ($before_resume of 40 requests made)"
 echo '200 {"data":{"id":"r{n}"}}' >script
@@ -137,6 +139,39 @@ is "$(jq -r .body gw.log | jq -r .to | sort -u | wc -l)" 40 "every number reache
 is "$(sql "SELECT count(*) FROM message m JOIN campaign c ON c.id = m.campaign_id WHERE c.name = 'kill' AND m.status = 'sent'") + $doubt" "$((40 - doubt)) + $doubt" \
 	"the store: every message sent, except those in doubt ($doubt, reported)"
 ok "$([ "$doubt" -le 2 ]; echo $?)" "at most --parallel messages are in doubt"
+
+# --- SIGTERM: stops after the requests in flight, nothing in doubt ----------------------
+: >gw.log
+echo 'sleep=0.2 200 {"data":{"id":"t{n}"}}' >script
+{ echo phone; for i in $(seq 10 29); do echo "+336123457$i"; done; } >t.csv
+carnet-sms-send --config http.yaml --campaign term --parallel 2 --text 't' <t.csv >term.out 2>term.err &
+pid=$!
+sleep 0.7
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 75 "SIGTERM: exit 75"
+like "$(cat term.err)" "stopped: [0-9]+ messages left to send" "saying how many are left"
+is "$(sql "SELECT count(*) FROM message m JOIN campaign c ON c.id = m.campaign_id WHERE c.name = 'term' AND m.inflight_at IS NOT NULL")" 0 \
+	"the requests in flight were finished: nothing in doubt"
+echo '200 {"data":{"id":"u{n}"}}' >script
+run carnet-campaign --config http.yaml send term
+is "$status" 0 "the resume sends the rest"
+is "$(jq -r .body gw.log | jq -r .to | sort | uniq -c | awk '$1 != 1' | wc -l),$(jq -r .body gw.log | jq -r .to | sort -u | wc -l)" "0,20" \
+	"each of the 20 numbers exactly once"
+
+# --- two senders of one campaign at once: the second is told to wait -----------------------
+: >gw.log
+echo 'sleep=0.2 200 {"data":{"id":"c{n}"}}' >script
+{ echo phone; for i in $(seq 10 19); do echo "+336123458$i"; done; } >c.csv
+carnet-sms-send --config http.yaml --campaign twice --save --text 'c' <c.csv >/dev/null 2>&1
+carnet-campaign --config http.yaml send twice --parallel 1 >/dev/null 2>&1 &
+pid=$!
+sleep 0.5
+run carnet-campaign --config http.yaml send twice
+is "$status" 75 "a second sender of the same campaign: 75"
+like "$err" "campaign [0-9]+ is being sent by another process" "saying why"
+wait "$pid"
+is "$(jq -r .body gw.log | jq -r .to | sort | uniq -d | wc -l),$(reqs)" "0,10" "each number once"
 
 # --- twilio: REST Messages.json, Basic auth, the sid kept, errors mapped ---------------
 : >gw.log
