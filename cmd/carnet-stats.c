@@ -495,11 +495,17 @@ plural(int64_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+/* "SMS" or "recipient(s)" for n in unit u. */
+static const char *
+unit_name(enum cn_stats_unit u, int64_t n)
+{
+	return u == CN_STATS_SMS ? "SMS" : plural(n, "recipient", "recipients");
+}
+
 static void
 print_campaign(const struct cn_stats_campaign *s, enum cn_stats_unit u)
 {
 	const struct cn_stats_fig *f = &s->fig;
-	const char *unit = u == CN_STATS_SMS ? "SMS" : "recipients";
 	double dr = cn_stats_delivery_rate(f, u), rr = cn_stats_reply_rate(f);
 	char t[21];
 
@@ -540,16 +546,18 @@ print_campaign(const struct cn_stats_campaign *s, enum cn_stats_unit u)
 	printf("  sent:      %" PRId64 " %s, %" PRId64 " SMS (segments: the "
 	       "cost)\n", f->sent[1], plural(f->sent[1], "recipient",
 					      "recipients"), f->sent[0]);
-	printf("  delivered: %" PRId64 " %s", f->delivered[u], unit);
+	printf("  delivered: %" PRId64 " %s", f->delivered[u],
+	       unit_name(u, f->delivered[u]));
 	if (dr >= 0)
 		printf(" (delivery rate %.1f%% of the %" PRId64 " with a known "
 		       "fate)", dr, f->delivered[u] + f->failed[u]);
-	printf("\n  failed:    %" PRId64 " %s\n", f->failed[u], unit);
+	printf("\n  failed:    %" PRId64 " %s\n", f->failed[u],
+	       unit_name(u, f->failed[u]));
 	printf("  pending:   %" PRId64 " %s (no receipt yet; not in the "
-	       "rate)\n", f->pending[u], unit);
+	       "rate)\n", f->pending[u], unit_name(u, f->pending[u]));
 	if (f->skipped[1])
 		printf("  skipped:   %" PRId64 " %s (blacklisted, not sent)\n",
-		       f->skipped[u], unit);
+		       f->skipped[u], unit_name(u, f->skipped[u]));
 	printf("  replies:   %" PRId64 " from %" PRId64 " %s", f->replies,
 	       f->replied, plural(f->replied, "recipient", "recipients"));
 	if (rr >= 0)

@@ -453,6 +453,28 @@ prepare_q(sqlite3 *db, const char *sql, const struct cn_stats_query *q,
 	return s;
 }
 
+/* Adds the message rows that sql (columns ROW_COLS) returns to gs.
+ * Returns 0 or -1. */
+static int
+sum_messages(sqlite3 *db, struct groups *gs, const char *sql, int64_t fid,
+	     int64_t uid, struct cn_err *err)
+{
+	sqlite3_stmt *s = prepare_q(db, sql, gs->q, fid, uid, err);
+	int rc;
+
+	if (!s)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (add_message(gs, s, 0) < 0) {
+			sqlite3_finalize(s);
+			return cn_err_set(err, CN_EINTERNAL, "out of memory");
+		}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return cn_sql_fail(err, db, "statistics");
+	return 0;
+}
+
 /* Sums the messages and their replies of q into gs.  Returns 0 or -1. */
 static int
 collect(sqlite3 *db, struct groups *gs, int64_t fid, int64_t uid,
@@ -469,19 +491,8 @@ collect(sqlite3 *db, struct groups *gs, int64_t fid, int64_t uid,
 	cn_buf_init(&sql, 0);
 	cn_buf_adds(&sql, "SELECT " ROW_COLS " FROM message m WHERE ");
 	where_clause(&sql, q);
-	s = prepare_q(db, sql.ptr, q, fid, uid, err);
-	if (!s)
-		goto fail;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		if (add_message(gs, s, 0) < 0) {
-			cn_err_set(err, CN_EINTERNAL, "out of memory");
-			goto fail;
-		}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		cn_sql_fail(err, db, "statistics");
+	if (sum_messages(db, gs, sql.ptr, fid, uid, err) < 0)
 		goto fail_sql;
-	}
 
 	/*
 	 * A message the gateway refused when it was handed over has no
@@ -502,19 +513,8 @@ collect(sqlite3 *db, struct groups *gs, int64_t fid, int64_t uid,
 			cn_buf_adds(&sql, " AND m.folder_id = ?3");
 		if (q->user)
 			cn_buf_adds(&sql, " AND m.user_id = ?4");
-		s = prepare_q(db, sql.ptr, q, fid, uid, err);
-		if (!s)
-			goto fail;
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-			if (add_message(gs, s, 0) < 0) {
-				cn_err_set(err, CN_EINTERNAL, "out of memory");
-				goto fail;
-			}
-		sqlite3_finalize(s);
-		if (rc != SQLITE_DONE) {
-			cn_sql_fail(err, db, "statistics");
+		if (sum_messages(db, gs, sql.ptr, fid, uid, err) < 0)
 			goto fail_sql;
-		}
 	}
 
 	/*

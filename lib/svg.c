@@ -220,7 +220,7 @@ cn_chart_svg(FILE *fp, const struct cn_chart *c, struct cn_err *err)
 
 	/* reply rate: a line through the points that have one */
 	fprintf(fp, "<g class=\"reply-rate\" fill=\"none\" stroke=\"%s\" "
-		"stroke-width=\"2\">\n", colour_reply);
+		"stroke-width=\"%s\">\n", colour_reply, slot >= 6 ? "2" : "1");
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
 
@@ -310,7 +310,7 @@ cn_chart_text(FILE *fp, const struct cn_chart *c, int width, int utf8,
 	if (lw > 24)
 		lw = 24;
 	fprintf(fp, "%s\n", c->title);
-	fprintf(fp, "%*s  %s delivered  %s failed  %s pending   (%s)\n", lw,
+	fprintf(fp, "%*s %s delivered  %s failed  %s pending   (%s)\n", lw,
 		"", utf8 ? "\xe2\x96\x88" : "#", utf8 ? "\xe2\x96\x93" : "x",
 		utf8 ? "\xe2\x96\x91" : ".", c->ylabel);
 	for (size_t i = 0; i < c->npoints; i++) {
