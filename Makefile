@@ -38,7 +38,7 @@ MANPAGES := $(wildcard man/*.[157])
 
 DEB_BUILD := gcc make pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libssl-dev \
              libcjson-dev libcsv-dev libyaml-dev libmicrohttpd-dev
-DEB_TEST  := sqlite3 jq perl mandoc time valgrind bsdextrautils bsdutils curl kannel
+DEB_TEST  := sqlite3 jq perl mandoc time valgrind bsdextrautils bsdutils curl kannel libxml2-utils
 
 .PHONY: all demo check check-asan check-valgrind bench deps install uninstall clean lint \
         format man-lint
