@@ -395,11 +395,10 @@ cmd_report(struct cli *c, struct opts *o, int templates)
 	if (!templates && o->top)
 		return cli_usage_error(c, "--top applies to the templates "
 				       "command");
-	if (o->by && (n = cn_stats_keys_parse(o->by, keys, &err)) < 0)
-		return cli_fail(c, &err);
-	if (cn_stats_period(o->from, o->to, 0, &q.from, &q.to, &err) <
-	    0)
-		return cli_fail(c, &err);
+	/* the options' mistakes are usage errors, with the hint */
+	if ((o->by && (n = cn_stats_keys_parse(o->by, keys, &err)) < 0) ||
+	    cn_stats_period(o->from, o->to, 0, &q.from, &q.to, &err) < 0)
+		return cli_usage_error(c, "%s", err.msg);
 	if ((status = cli_open(c)))
 		return status;
 	q.folder = c->folder;
