@@ -2599,20 +2599,39 @@ cn_sync_run(struct cn_store *st, const struct cn_sync_opts *o,
 	    struct cn_sync_stats *stats, struct cn_err *err)
 {
 	struct sync s;
-	int rc = -1, g;
+	int rc = -1, g, dry_tx = 0;
 
 	if (sync_init(&s, st, o, stats, err) < 0)
 		goto out;
-	if (begin(&s, err) < 0)
-		goto out;
-	if (device_id(s.db, s.device, err) < 0) {
-		rollback(&s);
-		goto out;
+	if (o->dry_run) {
+		/* nothing written: a store that never synced gets an id for
+		 * this run only */
+		if (setting_get(s.db, "sync_device_id", s.device,
+				sizeof(s.device), err) < 0)
+			goto out;
+		if (!s.device[0])
+			cn_uuid7(s.device);
+	} else {
+		if (begin(&s, err) < 0)
+			goto out;
+		if (device_id(s.db, s.device, err) < 0) {
+			rollback(&s);
+			goto out;
+		}
+		if (commit(&s, err) < 0)
+			goto out;
 	}
-	if (commit(&s, err) < 0)
-		goto out;
 	if (!o->dry_run && adopt_tx(&s, o->kinds, err) < 0)
 		goto out;
+	/* a dry run sees the new items too, in a transaction that is
+	 * rolled back at the end */
+	if (o->dry_run) {
+		if (begin(&s, err) < 0)
+			goto out;
+		dry_tx = 1;
+		if (adopt(s.db, cn_store_idprefix(st), o->kinds, s.now, err) < 0)
+			goto out;
+	}
 	if (http_open(&s, err) < 0)
 		goto out;
 	g = ensure_db(&s, err);
@@ -2639,6 +2658,8 @@ cn_sync_run(struct cn_store *st, const struct cn_sync_opts *o,
 		goto out;
 	rc = 0;
 out:
+	if (dry_tx)
+		rollback(&s);
 	sync_free(&s);
 	return rc;
 }

@@ -1,0 +1,156 @@
+# tests/couch.sh - a CouchDB-compatible server for the sync tests.
+#
+#   . "$(dirname "$0")/../lib.sh"
+#   . "$TOP/tests/couch.sh"
+#   couch_targets              # the servers to run against: "pouch" (PouchDB
+#                              # Server, started here) and "env" when
+#                              # $COUCHDB_URL is set; skips the test with the
+#                              # reason when there is none
+#   for target in $COUCH_TARGETS; do couch_use "$target"; ...; done
+#
+# couch_use sets COUCH_URL and COUCH_DB (a fresh database for this test, on
+# the server the target names) and writes one configuration per store with
+# store_config NAME [KEY: VALUE lines...]; sync_as NAME ARGS... runs
+# carnet-sync on store NAME ($T/NAME.db, $T/NAME.yaml).
+#
+# PouchDB Server (npm package pouchdb-server, in-memory) is started on a
+# free port of 127.0.0.1 in $T/couch and stopped by its pid when the test
+# exits.  make deps installs it into .deps/node; a pouchdb-server on PATH
+# does too.  COUCH_PID is its pid (tests that stop the server midway use
+# it: couch_freeze / couch_thaw send SIGSTOP / SIGCONT).
+
+COUCH_PID=
+COUCH_TARGETS=
+COUCH_BIN=
+
+_couch_find() {
+	command -v node >/dev/null 2>&1 || return 1
+	if [ -x "$TOP/.deps/node/node_modules/.bin/pouchdb-server" ]; then
+		COUCH_BIN=$TOP/.deps/node/node_modules/.bin/pouchdb-server
+	elif command -v pouchdb-server >/dev/null 2>&1; then
+		COUCH_BIN=$(command -v pouchdb-server)
+	else
+		return 1
+	fi
+}
+
+# couch_start: starts PouchDB Server; sets POUCH_URL.  Returns 1 if it
+# cannot be started.
+couch_start() {
+	local port tries=0 i
+	mkdir -p "$T/couch"
+	while [ $tries -lt 5 ]; do
+		tries=$((tries + 1))
+		port=$((20000 + RANDOM % 40000))
+		# a port someone listens on is taken
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			continue
+		fi
+		(cd "$T/couch" && exec "$COUCH_BIN" --in-memory --host 127.0.0.1 \
+			--port "$port" --no-stdout-logs >"$T/couch/stdout" 2>&1) &
+		COUCH_PID=$!
+		for i in $(seq 1 150); do
+			if curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; then
+				POUCH_URL=http://127.0.0.1:$port
+				return 0
+			fi
+			kill -0 "$COUCH_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		couch_stop
+	done
+	return 1
+}
+
+couch_stop() {
+	if [ -n "$COUCH_PID" ]; then
+		kill -CONT "$COUCH_PID" 2>/dev/null
+		kill "$COUCH_PID" 2>/dev/null
+		wait "$COUCH_PID" 2>/dev/null
+		COUCH_PID=
+	fi
+}
+
+couch_freeze() { kill -STOP "$COUCH_PID"; }
+couch_thaw() { kill -CONT "$COUCH_PID"; }
+
+_couch_cleanup() {
+	couch_stop
+	if [ -n "${COUCHDB_URL:-}" ] && [ -n "${_couch_env_dbs:-}" ]; then
+		for db in $_couch_env_dbs; do
+			curl -fsS -X DELETE "$COUCHDB_URL/$db" >/dev/null 2>&1
+		done
+	fi
+	cd /
+	rm -rf "$T"
+}
+trap _couch_cleanup EXIT
+
+couch_targets() {
+	local why=
+	if _couch_find; then
+		if couch_start; then
+			COUCH_TARGETS=pouch
+		else
+			why="pouchdb-server did not start (see $T/couch/stdout)"
+		fi
+	else
+		why="node or pouchdb-server is not installed (make deps)"
+	fi
+	if [ -n "${COUCHDB_URL:-}" ]; then
+		COUCH_TARGETS="$COUCH_TARGETS env"
+	fi
+	[ -n "$COUCH_TARGETS" ] || skip_all "$why"
+}
+
+_couch_n=0
+couch_use() {
+	_couch_n=$((_couch_n + 1))
+	COUCH_TARGET=$1
+	COUCH_DB=carnet-test-$$-$_couch_n
+	if [ "$1" = env ]; then
+		COUCH_URL=${COUCHDB_URL%/}
+		_couch_env_dbs="${_couch_env_dbs:-} $COUCH_DB"
+	else
+		COUCH_URL=$POUCH_URL
+	fi
+	rm -f "$T"/*.db "$T"/*.db-wal "$T"/*.db-shm "$T"/*.yaml
+	echo "# against $1: $COUCH_URL/$COUCH_DB"
+}
+
+# store_config NAME [LINE...]: $T/NAME.yaml for store NAME, device NAME,
+# on the current server and database; extra lines go under sync:
+store_config() {
+	local name=$1 line
+	shift
+	{
+		printf 'backup:\n  enabled: false\nsync:\n'
+		printf '  url: %s\n  database: %s\n  device: %s\n' \
+			"$COUCH_URL" "$COUCH_DB" "$name"
+		for line in "$@"; do printf '  %s\n' "$line"; done
+	} >"$T/$name.yaml"
+	chmod 600 "$T/$name.yaml"
+}
+
+# as NAME TOOL ARGS...: runs a carnet tool on store NAME
+as() {
+	local name=$1 tool=$2
+	shift 2
+	[ -f "$T/$name.yaml" ] || store_config "$name"
+	"$tool" --store "$T/$name.db" --config "$T/$name.yaml" "$@"
+}
+
+# sync_as NAME ARGS...: run (status, out, err) carnet-sync on store NAME
+sync_as() {
+	local name=$1
+	shift
+	run as "$name" carnet-sync "$@"
+}
+
+# sqlof NAME QUERY: a query on store NAME
+sqlof() { sqlite3 -batch -csv "$T/$1.db" "$2"; }
+
+# server_count: the documents of the current database (not deleted)
+server_count() {
+	curl -fsS "$COUCH_URL/$COUCH_DB" | jq -r .doc_count
+}
