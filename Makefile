@@ -94,8 +94,14 @@ check-valgrind: all $(UNIT_BIN)
 	CARNET_BIN=$(abspath $(B))/vg-bin prove --exec '$(VALGRIND)' $(UNIT_BIN)
 	CARNET_BIN=$(abspath $(B))/vg-bin prove --exec env $(CLI_TESTS)
 
-bench: all
-	CARNET_BIN=$(abspath $(B))/bin bench/run.sh
+# the minimal sendsms client of the SMS benchmark (bench/sms.sh)
+$(B)/bench/sendsms-client: bench/sendsms-client.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< -lcurl
+
+bench: all $(B)/bench/sendsms-client
+	CARNET_BIN=$(abspath $(B))/bin \
+	  BENCH_SENDSMS_CLIENT=$(abspath $(B))/bench/sendsms-client bench/run.sh
 
 demo: deps all
 	CARNET_BIN=$(abspath $(B))/bin examples/demo.sh

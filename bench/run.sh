@@ -30,6 +30,8 @@
 #                 the 2-CPU machine of bench/RESULTS.md.
 #   BENCH_SEED    generator seed, default 1
 #   BENCH_KEEP    1 keeps the work directory under bench/out/
+#   BENCH_SMS     0 skips the SMS section (bench/sms.sh, which also runs
+#                 alone: BENCH_SMS_COUNT, BENCH_SENDSMS_CLIENT)
 #
 # Each run starts from an empty database.  The page cache cannot be
 # dropped without root, so the CSV is read once (cat > /dev/null) before
@@ -443,5 +445,18 @@ fi
 if [[ ${BENCH_FETCH:-1} = 1 ]]; then
 	CARNET_BIN=$CARNET_BIN BENCH_REPEAT=$BENCH_REPEAT \
 		"$here/callback.sh" || die "the callback benchmark failed"
+fi
+
+# --- carnet-sms-send (issue 5) -------------------------------------------
+# bench/sms.sh: 10,000 messages through a local Kannel (tests/kannel.sh)
+# with delivery reports, carnet-sms-send --parallel 16 against
+# bench/sendsms-client on 16 keep-alive connections; BENCH_SMS=0 skips
+# it, and it runs alone as bench/sms.sh (BENCH_SMS_COUNT messages).
+bench_sms() {
+	CARNET_BIN=$CARNET_BIN BENCH_REPEAT=$BENCH_REPEAT BENCH_KEEP=$BENCH_KEEP \
+		"$here/sms.sh" || die "the SMS benchmark failed"
+}
+if [[ ${BENCH_SMS:-1} = 1 ]]; then
+	bench_sms
 fi
 ok=1

@@ -166,14 +166,14 @@ _kannel_admin_up() {
 
 _kannel_smsc_online() {
 	_kannel_alive "$_kannel_fs_pid" || _kannel_fail "fakesmsc.pl exited"
-	kannel_status 2>/dev/null | grep -q 'FAKE:[0-9]* (online'
+	[[ $(kannel_status 2>/dev/null) == *FAKE:*' (online'* ]]
 }
 
 _kannel_sendsms_up() {
 	_kannel_alive "$_kannel_sb_pid" || _kannel_fail "smsbox exited"
 	# smsbox answers once it is connected to bearerbox
 	[ "$(_kannel_http_code "$KANNEL_SENDSMS_URL")" != 000 ] &&
-		kannel_status 2>/dev/null | grep -q 'smsbox:.*on-line'
+		[[ $(kannel_status 2>/dev/null) == *smsbox:*on-line* ]]
 }
 
 _kannel_dir() {
@@ -346,13 +346,15 @@ kannel_start_smsbox() {
 # _kannel_kill PID SECONDS: TERM, then KILL after SECONDS; waits for it
 _kannel_kill() {
 	local pid=$1 limit=$2
-	_kannel_alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }
-	kill -TERM "$pid" 2>/dev/null
-	_kannel_until "$limit" eval "! kill -0 $pid 2>/dev/null" || {
-		_kannel_note "pid $pid did not stop in ${limit}s: killed"
-		kill -KILL "$pid" 2>/dev/null
-	}
-	wait "$pid" 2>/dev/null
+	[ -n "$pid" ] || return 0
+	if _kannel_alive "$pid"; then
+		kill -TERM "$pid" 2>/dev/null || true
+		_kannel_until "$limit" eval "! kill -0 $pid 2>/dev/null" || {
+			_kannel_note "pid $pid did not stop in ${limit}s: killed"
+			kill -KILL "$pid" 2>/dev/null || true
+		}
+	fi
+	wait "$pid" 2>/dev/null || true
 	return 0
 }
 
@@ -424,8 +426,8 @@ kannel_stop() {
 	_kannel_sb_pid= _kannel_fs_pid= _kannel_bb_pid=
 	[ -f "$KANNEL_DIR/pids" ] && : >"$KANNEL_DIR/pids"
 	if [ -n "$_kannel_wd_pid" ]; then
-		kill "$_kannel_wd_pid" 2>/dev/null
-		wait "$_kannel_wd_pid" 2>/dev/null
+		kill "$_kannel_wd_pid" 2>/dev/null || true
+		wait "$_kannel_wd_pid" 2>/dev/null || true
 		_kannel_wd_pid=
 	fi
 	if [ -d "$KANNEL_DIR" ] && [ -z "$_kannel_kept" ] &&
