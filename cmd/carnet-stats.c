@@ -20,7 +20,7 @@ static const char usage_text[] =
 	"           [--count sms|recipients] [--chart FILE|-]\n"
 	"       carnet-stats [options] templates [--top N] [--from DATE] [--to DATE]\n"
 	"           [--count sms|recipients] [--chart FILE|-]\n"
-	"       carnet-stats [options] campaign ID\n"
+	"       carnet-stats [options] campaign ID|NAME\n"
 	"\n"
 	"Figures of the SMS sent in a period (default: this month, UTC), for every\n"
 	"folder and user unless --folder or --user is given: sms (segments) and\n"
@@ -31,7 +31,8 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  (none)     the figures, one row per group (--by), or the totals\n"
 	"  templates  the templates ranked by use (SMS or recipients sent)\n"
-	"  campaign   one campaign, whatever its dates (simulated ones labelled)\n"
+	"  campaign   one campaign (its id, or its name), whatever its dates;\n"
+	"             a simulated one is labelled\n"
 	"\n"
 	"Options of the commands:\n"
 	"      --from DATE          first day, YYYY-MM-DD or YYYY-MM (default: the\n"
@@ -64,7 +65,8 @@ static const char usage_text[] =
 	"  carnet-stats --by folder,user --count recipients --format json\n"
 	"  carnet-stats --by day --chart delivery.svg\n"
 	"  carnet-stats templates --top 10\n"
-	"  carnet-stats campaign 12\n";
+	"  carnet-stats campaign 12\n"
+	"  carnet-stats campaign rappel-demo --count recipients\n";
 
 static void
 usage(FILE *fp)
@@ -575,21 +577,19 @@ cmd_campaign(struct cli *c, struct opts *o, const char *arg)
 	struct cn_err err;
 	struct cn_record r;
 	enum cn_format f = cli_format(c, CN_FMT_AUTO);
-	char *end, t[21];
-	long long id;
+	char t[21];
+	int64_t id;
 	int status;
 
-	errno = 0;
-	id = strtoll(arg, &end, 10);
-	if (errno || *end || end == arg || id < 1)
-		return cli_usage_error(c, "campaign: invalid id '%s' (a number)",
-				       arg);
+	if (!*arg)
+		return cli_usage_error(c, "campaign: an empty id");
 	if (o->from || o->to || o->by || o->chart || o->top)
 		return cli_usage_error(c, "campaign: --from, --to, --by, "
 				       "--chart and --top do not apply");
 	if ((status = cli_open(c)))
 		return status;
-	if (cn_stats_campaign(c->st, id, &s, &err) < 0)
+	if ((id = cn_stats_campaign_find(c->st, arg, c->folder, &err)) < 0 ||
+	    cn_stats_campaign(c->st, id, &s, &err) < 0)
 		return cli_fail(c, &err);
 	if (f == CN_FMT_AUTO) {
 		print_campaign(&s, o->unit);

@@ -159,6 +159,15 @@ struct cn_stats_campaign {
 int cn_stats_campaign(struct cn_store *st, int64_t id,
 		      struct cn_stats_campaign *c, struct cn_err *err);
 
+/*
+ * The id of the campaign named by key: a number is an id (not checked
+ * here); else a campaign's name, in folder (NULL: any folder).  Returns
+ * the id, or -1 with err (CN_ENOINPUT: none has that name; CN_EUSAGE:
+ * several folders have one).
+ */
+int64_t cn_stats_campaign_find(struct cn_store *st, const char *key,
+			       const char *folder, struct cn_err *err);
+
 /* ---------------------------------------------------------------------
  * Charts (lib/svg.c)
  */

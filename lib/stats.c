@@ -919,3 +919,44 @@ cn_stats_campaign(struct cn_store *st, int64_t id,
 	}
 	return 0;
 }
+
+int64_t
+cn_stats_campaign_find(struct cn_store *st, const char *key,
+		       const char *folder, struct cn_err *err)
+{
+	sqlite3 *db = cn_store_db(st);
+	sqlite3_stmt *s;
+	int64_t id = 0, n = 0;
+	const char *p = key;
+	int rc;
+
+	for (; *p >= '0' && *p <= '9'; p++)
+		;
+	if (*key && !*p && p - key < 19)
+		return strtoll(key, NULL, 10);
+	if (sqlite3_prepare_v2(db,
+			       "SELECT c.id FROM campaign c JOIN folder f ON "
+			       "f.id = c.folder_id WHERE c.name = ?1 AND (?2 "
+			       "IS NULL OR f.name = ?2) ORDER BY c.id", -1, &s,
+			       NULL))
+		return cn_sql_fail(err, db, "store");
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (folder)
+		sqlite3_bind_text(s, 2, folder, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(s, 0);
+		n++;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return cn_sql_fail(err, db, "store");
+	if (n == 0)
+		return cn_err_set(err, CN_ENOINPUT, "no campaign '%s'%s%s", key,
+				  folder ? " in folder " : "",
+				  folder ? folder : "");
+	if (n > 1)
+		return cn_err_set(err, CN_EUSAGE, "%" PRId64 " campaigns are "
+				  "named '%s' (one per folder): give its id, "
+				  "or --folder", n, key);
+	return id;
+}

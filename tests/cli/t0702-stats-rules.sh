@@ -86,11 +86,24 @@ run carnet-stats campaign 1 --format csv
 is "$(printf '%s\n' "$out" | cut -d, -f2,9-14 | tail -n 1)" "dec,sms,8,4,7,1,0" \
 	"campaign 1: 8 SMS to 4 recipients, 7 delivered, 1 failed"
 
+# a campaign by its name; an unknown name
+run carnet-stats campaign dec --format csv
+is "$(printf '%s\n' "$out" | cut -d, -f1,2 | tail -n 1)" "1,dec" "a campaign by its name"
+run carnet-stats campaign nope
+is "$status,$err" "66,carnet-stats: no campaign 'nope'" "an unknown name: exit 66"
+sql "INSERT INTO folder(id, name, created_at) VALUES(2, 'lyon', 0);
+INSERT INTO campaign(id, uuid, folder_id, name, created_at) VALUES(3, 'c3', 2, 'dec', 0);"
+run carnet-stats campaign dec
+is "$status,$err" "64,carnet-stats: 2 campaigns are named 'dec' (one per folder): give its id, or --folder" \
+	"a name in two folders: exit 64"
+run carnet-stats campaign dec --folder lyon --format csv
+is "$(printf '%s\n' "$out" | cut -d, -f1-3 | tail -n 1)" "3,dec,lyon" "--folder picks one"
+
 # --- usage errors: exit 64, nothing on stdout -------------------------------------------
 for args in "--by hour" "--by day,month" "--by user,user" "--by user," "--count pages" \
 	"--from 2026-13-01" "--from 2026-02-30" "--to 26-01-01" \
 	"--from 2026-12-10 --to 2026-12-01" "--top 3" "templates --by user" "templates --top 0" \
-	"campaign" "campaign x" "campaign 1 2" "campaign 1 --by day" "frobnicate"; do
+	"campaign" "campaign 1 2" "campaign 1 --by day" "frobnicate"; do
 	# shellcheck disable=SC2086
 	run carnet-stats $args
 	is "$status,$out" "64," "carnet-stats $args: exit 64"
