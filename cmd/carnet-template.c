@@ -443,6 +443,7 @@ cmd_add(struct cli *c, struct opts *o)
 	s.body = body.ptr;
 	if ((status = cli_open(c)))
 		goto out;
+	s.folder = cli_folder(c);	/* the configuration's, now it is read */
 	id = cn_template_add(c->st, &s, cli_user(c), &prev, &err);
 	if (id < 0) {
 		status = cli_fail(c, &err);
@@ -719,6 +720,7 @@ cmd_edit(struct cli *c, struct opts *o, const char *key)
 	}
 	if ((status = cli_open(c)))
 		goto out;
+	s.folder = cli_folder(c);
 	if (cn_template_find(c->st, key, c->folder, NULL, 0, &t, &err) < 0 ||
 	    cn_template_edit(c->st, t.id, &s, &prev, &err) < 0) {
 		status = cli_fail(c, &err);

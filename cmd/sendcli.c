@@ -399,6 +399,9 @@ sendcli_run(struct cli *c, struct sendcli *s, FILE *fp, const char *name)
 		if (!(d = open_driver(c, s, s->spec.simulate, &status)))
 			return status;
 		s->spec.driver = cn_driver_name(d);
+		/* sms.driver simulate: a simulation like --simulate */
+		if (cn_driver_is_simulated(d))
+			s->spec.simulate = 1;
 	}
 again:
 	rewind(fp);

@@ -47,6 +47,18 @@ step carnet-contacts import --list old-leads --map "$map" --mode add \
 step carnet-contacts rm --list old-leads
 step carnet-contacts ls --format table
 echo
+echo "SMS: a template, a preview of what each client would get, then a campaign"
+echo "sent in simulation (everything but the gateway; see carnet-sms-send(1) for"
+echo "Kannel, Twilio and generic HTTP gateways):"
+echo "\$ echo 'Bonjour {{first_name}}, votre rendez-vous de demain est confirmé.' | carnet-template add --title rappel"
+echo 'Bonjour {{first_name}}, votre rendez-vous de demain est confirmé.' |
+	carnet-template add --title rappel
+step carnet-sms-send --list clients --template rappel --preview --format table
+step carnet-sms-send --list clients --template rappel --campaign rappel-demo \
+	--simulate --format table
+step carnet-campaign ls --format table
+step carnet-campaign messages rappel-demo --format table
+echo
 echo "The store is an ordinary SQLite file:"
 echo "\$ sqlite3 $CARNET_STORE 'SELECT count(*) FROM contact'"
 sqlite3 "$CARNET_STORE" 'SELECT count(*) FROM contact'

@@ -20,11 +20,15 @@
  *     was interrupted (kill -9, power loss) while the gateway was called:
  *     it may or may not have been sent.  It is "in doubt" and is not sent
  *     again unless asked (resend_in_doubt); a receipt for it (applied by
- *     carnet-sms-fetch) settles it.  Temporary failures (connection
- *     refused, timeouts, 5xx, 429) are retried with backoff; when retries
+ *     carnet-sms-fetch) settles it.  So is a message whose request went
+ *     out but whose answer never came (a timeout, a connection lost while
+ *     waiting).  Temporary failures that prove nothing was accepted
+ *     (connection refused, 5xx, 429) are retried with backoff; when retries
  *     run out the message is 'failed' with retryable set, and a later run
  *     (carnet-campaign send) sends it again.  Permanent refusals (a
- *     rejected number) are 'failed' for good.
+ *     rejected number) are 'failed' for good.  One process sends a
+ *     campaign at a time (a lock file beside the store); another one is
+ *     refused with CN_ETEMP.
  */
 #ifndef CARNET_SEND_H
 #define CARNET_SEND_H

@@ -436,23 +436,26 @@ cn_campaign_prepare(struct cn_store *st, struct cn_reader *rd,
 	qr.warn_threshold = cfg->sms_warn_threshold;
 	qr.campaign_id = ps->campaign_id;
 	ps->quota_checked = 1;
-	if (sp->save || sp->simulate || sp->dry_run || ps->recipients == 0) {
+	if (sp->save || sp->dry_run || ps->recipients == 0) {
 		struct cn_err qe;
 
+		/* a draft is checked when it is sent; a preview tells */
 		if (cn_quota_check(st, &qr, &ps->quota, &qe) < 0 &&
 		    qe.code != CN_ECHECK) {
 			*err = qe;
 			goto out;
 		}
-		/* a draft or a simulation uses no quota; a preview says */
 	} else {
+		/* a simulation is refused and confirmed like a send, and
+		 * uses no quota: the ledger counts what was sent */
 		if (cn_quota_check(st, &qr, &ps->quota, err) < 0)
 			goto out;
 		if (ps->quota.threshold && !sp->yes) {
 			cn_err_set(err, CN_ECHECK, "%s", ps->quota.reason);
 			goto out;
 		}
-		if (cn_quota_reserve(st, &qr, &ps->quota, err) < 0)
+		if (!sp->simulate &&
+		    cn_quota_reserve(st, &qr, &ps->quota, err) < 0)
 			goto out;
 	}
 	if (sp->dry_run) {
@@ -982,6 +985,13 @@ begin_send(struct sender *s, int *status_sent, struct cn_err *err)
 	if (strcmp(status, "closed") == 0) {
 		cn_err_set(err, CN_ECHECK, "campaign %lld is closed: nothing "
 			   "is sent", (long long)s->cid);
+		goto fail;
+	}
+	if (!simulated && cn_driver_is_simulated(s->d) &&
+	    strcmp(status, "draft") != 0) {
+		cn_err_set(err, CN_EUSAGE, "campaign %lld is sent for real: "
+			   "it cannot be finished in simulation",
+			   (long long)s->cid);
 		goto fail;
 	}
 	if (simulated && !cn_driver_is_simulated(s->d)) {

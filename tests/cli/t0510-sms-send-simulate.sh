@@ -111,6 +111,11 @@ is "$status" 0 "--template by title"
 is "$(sql "SELECT m.body, t.title FROM message m JOIN template t ON t.id = m.template_id WHERE m.phone = '+33612345600'")" \
 	"\"Bonjour vous, rappel mission\",relance" \
 	"the template is rendered (a missing value takes its default) and linked"
+echo 'Salut' | CARNET_FOLDER=agence carnet-template add --title salut >/dev/null
+is "$(sql "SELECT f.name FROM template t JOIN folder f ON f.id = t.folder_id WHERE t.title = 'salut'")" agence \
+	"a template goes to the configured folder (\$CARNET_FOLDER)"
+CARNET_FOLDER=agence run carnet-sms-send --template salut --to 0612345601 --simulate
+is "$status" 0 "and a send in that folder finds it"
 run carnet-sms-send --template nope --to 0612345600 --simulate
 is "$status" 66 "an unknown template: 66"
 
@@ -145,8 +150,8 @@ is "$(store_sum)" "$before" "nothing recorded"
 carnet-quota set --default --per-send-sms 10 >/dev/null
 run carnet-sms-send --config cfg.yaml --text 'x' --campaign q1 <q.csv
 is "$status" 0 "within the quota, through sms.driver simulate"
-is "$(sql "SELECT sms, recipients FROM usage u JOIN campaign c ON c.id = u.campaign_id WHERE c.name = 'q1'")" "2,2" \
-	"the usage ledger gets the send's SMS and recipients, with the campaign"
+is "$(sql "SELECT simulated, (SELECT count(*) FROM usage) FROM campaign WHERE name = 'q1'")" "1,0" \
+	"sms.driver simulate is a simulation: no usage recorded"
 carnet-quota set --default --per-send-sms 1 --mode warn >/dev/null
 run carnet-sms-send --config cfg.yaml --text 'x' --campaign q2 <q.csv
 is "$status" 0 "over a quota in warn mode: sent"

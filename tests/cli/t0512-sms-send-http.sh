@@ -48,6 +48,8 @@ is "$(jq -r .body gw.log | head -1 | jq -r .ref)" "$(sql "SELECT ref FROM messag
 is "$(sql "SELECT status, provider_id, attempts FROM message ORDER BY id")" "$(printf '%s\n' sent,gw-1,1 sent,gw-2,1)" \
 	"the store has the status, the id and one attempt each"
 unlike "$out$err" "s3cr3t" "the secret is never printed"
+is "$(sql "SELECT u.sms, u.recipients, u.month FROM usage u JOIN campaign c ON c.id = u.campaign_id WHERE c.name = 'h1'")" "2,2,$(date -u +%Y-%m)" \
+	"the usage ledger gets the send's SMS and recipients, with the campaign"
 
 # --- a temporary failure is retried after Retry-After; sent once -------------------
 : >gw.log
