@@ -32,7 +32,7 @@ listen_start() {
 	carnet-sms-fetch --listen 127.0.0.1:0 --ready-file ready --format ndjson "$@" \
 		>>events.out 2>>events.err &
 	LPID=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 600); do	# 30 s at most (valgrind is slow)
 		[ -s ready ] && break
 		sleep 0.05
 	done
