@@ -1775,10 +1775,11 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 	}
 	changed = stats->inserted || stats->updated || stats->removed ||
 		  im.fields_changed || im.list_created;
-	/* sync: the list is marked; the new contacts need no mark, their
-	 * ids above the sync's own high-water mark say that they are new
-	 * (carnet-sync.h), which costs this import nothing */
-	if (changed && !o->dry_run &&
+	/* sync: the list is marked when it is new or its columns changed
+	 * (its members travel with the contacts); the new contacts need no
+	 * mark, their ids above the sync's own high-water mark say that
+	 * they are new (carnet-sync.h), which costs this import nothing */
+	if ((im.list_created || im.fields_changed) && !o->dry_run &&
 	    sync_mark_list(im.db, im.list_id, im.now, 0, err) < 0)
 		goto out;
 	if (o->dry_run || (stats->rejected && all_or_nothing) || !changed) {
