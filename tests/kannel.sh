@@ -46,7 +46,8 @@
 # Functions: kannel_start, kannel_stop (also run on EXIT, INT, TERM; a
 # watchdog stops everything if the test shell dies without running it),
 # kannel_stop_smsbox and kannel_start_smsbox (the gateway down, then back:
-# sendsms refuses connections meanwhile), fakesmsc_mo FROM TO TEXT (an MO;
+# sendsms refuses connections meanwhile), fakesmsc_stop and fakesmsc_start
+# (the SMSC link down, then back: sendsms answers "3: Queued"), fakesmsc_mo FROM TO TEXT (an MO;
 # UCS-2 when TEXT is not plain GSM 03.38), fakesmsc_count (MTs received:
 # parts count one each), fakesmsc_wait N [SECONDS] (until N MTs, default
 # 10 s), fakesmsc_messages (the MTs with the parts of each long message
@@ -83,8 +84,8 @@
 #   type 8  (%d = 8, SMSC accepted; %A = "ACK/") when the mask has bit 8,
 #           as the line is written to the fake SMSC, and
 #   type 1  (%d = 1, delivered; %A empty, %F a fresh UUID) right after it,
-#           when the mask has bit 1 (bit 2 alone gives nothing: the fake
-#           SMSC only ever reports success).
+#           when the mask has bit 1 (masks 2, 4 or 16 alone give nothing:
+#           the fake SMSC only ever reports success).
 # So dlr-mask=31 gives exactly two callbacks per message, 8 and 1, in no
 # guaranteed order (they travel as two separate HTTP requests); a long
 # message gives one pair for the whole message, not one per part.  Never
@@ -356,6 +357,18 @@ _kannel_kill() {
 	fi
 	wait "$pid" 2>/dev/null || true
 	return 0
+}
+
+# fakesmsc_stop / fakesmsc_start: the SMSC link down, then back: sendsms
+# still answers, "202 3: Queued for later delivery", and bearerbox sends
+# the queued messages once the fake SMSC is connected again
+fakesmsc_stop() {
+	_kannel_kill "$_kannel_fs_pid" 5
+	_kannel_fs_pid=
+	_kannel_until 10 eval '[[ $(kannel_status 2>/dev/null) != *FAKE:*" (online"* ]]'
+}
+fakesmsc_start() {
+	_kannel_alive "$_kannel_fs_pid" || _kannel_start_fakesmsc
 }
 
 # kannel_stop_smsbox: stops smsbox (bearerbox and the fake SMSC stay):

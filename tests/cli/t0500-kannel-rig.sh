@@ -6,7 +6,8 @@
 # parts with a concatenation UDH, cut at max-messages; the sender arrives;
 # sendsms's answers (202, 403, 400) as Kannel words them; an MO from the
 # fake SMSC reaches the sms-service get-url; a dlr-url with dlr-mask 31 is
-# called back with types 8 and 1; smsbox stopped then started again; and
+# called back with types 8 and 1; the SMSC link down (queued, then sent);
+# smsbox stopped then started again; and
 # nothing is left running afterwards.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/kannel.sh"
@@ -176,6 +177,21 @@ is "$(param "$l" ref) $(param "$l" p) $(param "$l" P)" "r-1 +33612345678 ACME" \
 l=$(grep '^GET /dlr.*type=8' "$T/http.log")
 is "$(param "$l" A)" "ACK/" "type 8 carries %A 'ACK/'"
 
+# --- the SMSC link down: queued, then sent ------------------------------------------
+fakesmsc_stop
+: >"$T/http.log"
+dlr="http://127.0.0.1:$http_port/dlr?ref=r-2&type=%d"
+sendsms "to=%2B33612345678&text=queued&dlr-mask=31&dlr-url=$(urlenc "$dlr")"
+is "$code $body" "202 3: Queued for later delivery" \
+	"the SMSC not connected: 202 '3: Queued for later delivery'"
+sleep 1
+is "$(grep -c . "$T/http.log")" 0 "no delivery report while it waits (no type 4)"
+fakesmsc_start
+fakesmsc_wait 22
+is "$(mt 22 | jq -r .text)" queued "the SMSC back: the queued message goes out"
+_kannel_until 10 eval '[ "$(grep -c "^GET /dlr" "$T/http.log")" -ge 2 ]'
+is "$(grep -c '^GET /dlr' "$T/http.log")" 2 "and its two reports (8 and 1) come then"
+
 # --- smsbox down, then back --------------------------------------------------------
 kannel_stop_smsbox
 curl -s -m 5 -o /dev/null "$KANNEL_SENDSMS_URL?username=$KANNEL_USER&password=$pw&to=%2B33612345678&text=down"
@@ -183,13 +199,13 @@ is "$?" 7 "smsbox stopped: sendsms refuses the connection (curl exit 7)"
 kannel_start_smsbox
 sendsms "to=%2B33612345678&text=back"
 is "$code $body" "202 0: Accepted for delivery" "smsbox started again: accepted"
-fakesmsc_wait 22
-is "$(mt 22 | jq -r .text)" back "and delivered"
+fakesmsc_wait 23
+is "$(mt 23 | jq -r .text)" back "and delivered"
 
 # --- nothing left running -------------------------------------------------------
 pids=$(cat "$KANNEL_DIR/pids")
-is "$(printf '%s\n' "$pids" | wc -l)" 5 \
-	"the HTTP sink, bearerbox, the fake SMSC and smsbox (twice) were started"
+is "$(printf '%s\n' "$pids" | wc -l)" 6 \
+	"the HTTP sink, bearerbox, the fake SMSC (twice) and smsbox (twice) were started"
 kannel_stop
 left=
 for p in $pids; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
