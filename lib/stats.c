@@ -245,10 +245,26 @@ status_of(const unsigned char *s)
 	}
 }
 
-/* The columns every row query returns, in this order. */
-#define ROW_COLS                                                             \
-	"m.sent_at, m.status, m.segments, m.folder_id, m.user_id, "           \
-	"m.campaign_id, m.template_id"
+/*
+ * Appends the columns of a row query: the time (time_expr), the status,
+ * the segments, then for each key of q its column (NULL for a period,
+ * which comes from the time): only what the keys need is read.
+ */
+static void
+row_cols(struct cn_buf *b, const struct cn_stats_query *q,
+	 const char *time_expr)
+{
+	cn_buf_addf(b, "%s, m.status, m.segments", time_expr);
+	for (size_t i = 0; i < q->nkeys; i++) {
+		switch (q->keys[i]) {
+		case CN_SK_FOLDER: cn_buf_adds(b, ", m.folder_id"); break;
+		case CN_SK_USER: cn_buf_adds(b, ", m.user_id"); break;
+		case CN_SK_CAMPAIGN: cn_buf_adds(b, ", m.campaign_id"); break;
+		case CN_SK_TEMPLATE: cn_buf_adds(b, ", m.template_id"); break;
+		default: cn_buf_adds(b, ", NULL"); break;
+		}
+	}
+}
 
 /* One group: its key values (ids; 0 for NULL; periods as a day or month
  * number), its labels once named, its figures. */
@@ -283,19 +299,16 @@ month_number(struct groups *gs, int64_t day)
 	return gs->last_month;
 }
 
-/* The key value of key k for a message row. */
+/* The value of key i of the query for a row whose columns (row_cols)
+ * start at base. */
 static int64_t
-key_value(struct groups *gs, enum cn_stats_key k, sqlite3_stmt *s, int base)
+key_value(struct groups *gs, size_t i, sqlite3_stmt *s, int base)
 {
+	enum cn_stats_key k = gs->q->keys[i];
 	int64_t day;
 
-	switch (k) {
-	case CN_SK_FOLDER: return sqlite3_column_int64(s, base + 3);
-	case CN_SK_USER: return sqlite3_column_int64(s, base + 4);
-	case CN_SK_CAMPAIGN: return sqlite3_column_int64(s, base + 5);
-	case CN_SK_TEMPLATE: return sqlite3_column_int64(s, base + 6);
-	default: break;
-	}
+	if (!cn_stats_key_is_period(k))
+		return sqlite3_column_int64(s, base + 3 + (int)i);
 	day = sqlite3_column_int64(s, base) / 86400;
 	if (k == CN_SK_WEEK)
 		return day - ((day % 7) + 7 + 3) % 7;	/* its Monday */
@@ -388,7 +401,7 @@ add_message(struct groups *gs, sqlite3_stmt *s, int base)
 	if (st == ST_OTHER)
 		return 0;
 	for (size_t i = 0; i < gs->q->nkeys; i++)
-		k[i] = key_value(gs, gs->q->keys[i], s, base);
+		k[i] = key_value(gs, i, s, base);
 	if (!(g = group_get(gs, k)))
 		return -1;
 	f = &g->fig;
@@ -453,7 +466,7 @@ prepare_q(sqlite3 *db, const char *sql, const struct cn_stats_query *q,
 	return s;
 }
 
-/* Adds the message rows that sql (columns ROW_COLS) returns to gs.
+/* Adds the message rows that sql (columns row_cols) returns to gs.
  * Returns 0 or -1. */
 static int
 sum_messages(sqlite3 *db, struct groups *gs, const char *sql, int64_t fid,
@@ -489,7 +502,9 @@ collect(sqlite3 *db, struct groups *gs, int64_t fid, int64_t uid,
 	struct group *pg = NULL;
 
 	cn_buf_init(&sql, 0);
-	cn_buf_adds(&sql, "SELECT " ROW_COLS " FROM message m WHERE ");
+	cn_buf_adds(&sql, "SELECT ");
+	row_cols(&sql, q, "m.sent_at");
+	cn_buf_adds(&sql, " FROM message m WHERE ");
 	where_clause(&sql, q);
 	if (sum_messages(db, gs, sql.ptr, fid, uid, err) < 0)
 		goto fail_sql;
@@ -502,13 +517,12 @@ collect(sqlite3 *db, struct groups *gs, int64_t fid, int64_t uid,
 	 */
 	if (q->campaign <= 0) {
 		cn_buf_reset(&sql);
-		cn_buf_adds(&sql, "SELECT coalesce(m.done_at, m.created_at), "
-			    "m.status, m.segments, m.folder_id, m.user_id, "
-			    "m.campaign_id, m.template_id FROM message m WHERE "
-			    "m.sent_at IS NULL AND m.status IN ('failed', "
-			    "'expired', 'rejected') AND coalesce(m.done_at, "
-			    "m.created_at) >= ?1 AND coalesce(m.done_at, "
-			    "m.created_at) < ?2");
+		cn_buf_adds(&sql, "SELECT ");
+		row_cols(&sql, q, "coalesce(m.done_at, m.created_at)");
+		cn_buf_adds(&sql, " FROM message m WHERE m.sent_at IS NULL "
+			    "AND m.status IN ('failed', 'expired', 'rejected') "
+			    "AND coalesce(m.done_at, m.created_at) >= ?1 AND "
+			    "coalesce(m.done_at, m.created_at) < ?2");
 		if (q->folder)
 			cn_buf_adds(&sql, " AND m.folder_id = ?3");
 		if (q->user)
@@ -523,8 +537,9 @@ collect(sqlite3 *db, struct groups *gs, int64_t fid, int64_t uid,
 	 * from the reply side: replies are far fewer than messages.
 	 */
 	cn_buf_reset(&sql);
-	cn_buf_adds(&sql, "SELECT y.message_id, y.kind, y.rowid, " ROW_COLS
-		    " FROM reply y CROSS JOIN message m ON m.id = "
+	cn_buf_adds(&sql, "SELECT y.message_id, y.kind, y.rowid, ");
+	row_cols(&sql, q, "m.sent_at");
+	cn_buf_adds(&sql, " FROM reply y CROSS JOIN message m ON m.id = "
 		    "y.message_id WHERE y.message_id > 0 AND ");
 	where_clause(&sql, q);
 	cn_buf_adds(&sql, " ORDER BY y.message_id");
@@ -550,7 +565,7 @@ collect(sqlite3 *db, struct groups *gs, int64_t fid, int64_t uid,
 			prev = mid;
 			replied = optout = 0;
 			for (size_t i = 0; i < q->nkeys; i++)
-				k[i] = key_value(gs, q->keys[i], s, base);
+				k[i] = key_value(gs, i, s, base);
 			if (!(g = group_get(gs, k))) {
 				cn_err_set(err, CN_EINTERNAL, "out of memory");
 				goto fail;
