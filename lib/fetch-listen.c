@@ -53,6 +53,7 @@ struct listener {
 	pthread_cond_t done;	/* the waiters: a batch was committed */
 	struct job *head, **tail;
 	int quit;
+	volatile int ckpt_quit;	/* the checkpointer's stop */
 };
 
 /* A request: its parameters re-joined as a query string. */
@@ -258,6 +259,33 @@ apply_batch(struct listener *l, struct job *batch)
 				j->code = CN_ETEMP;
 }
 
+/*
+ * The checkpointer: the writer's connection does not checkpoint (a
+ * checkpoint copies pages back and syncs them, which would stall the
+ * callbacks of that batch); this thread, on a connection of its own,
+ * runs passive checkpoints, which never block the writer, every 100 ms.
+ */
+static void *
+checkpointer(void *arg)
+{
+	struct listener *l = arg;
+	sqlite3 *db;
+
+	if (sqlite3_open_v2(cn_store_path(cn_fetch_store(l->f)), &db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	while (!l->ckpt_quit) {
+		usleep(100 * 1000);
+		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+					  NULL, NULL);
+	}
+	sqlite3_close(db);
+	return NULL;
+}
+
 static void *
 writer(void *arg)
 {
@@ -382,8 +410,8 @@ cn_listen(struct cn_fetch *f, const struct cn_listen_opts *o,
 	struct listener l;
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d;
-	pthread_t wt;
-	int v6, rc = 0;
+	pthread_t wt, ct;
+	int v6, rc = 0, have_ct = 0;
 
 	memset(&l, 0, sizeof(l));
 	pthread_mutex_init(&l.mu, NULL);
@@ -412,6 +440,11 @@ cn_listen(struct cn_fetch *f, const struct cn_listen_opts *o,
 	if (pthread_create(&wt, NULL, writer, &l) != 0) {
 		rc = cn_err_set(err, CN_EINTERNAL, "cannot start a thread");
 		goto out;
+	}
+	if (pthread_create(&ct, NULL, checkpointer, &l) == 0) {
+		have_ct = 1;
+		sqlite3_wal_autocheckpoint(
+			cn_store_db(cn_fetch_store(f)), 0);
 	}
 	d = MHD_start_daemon(
 		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
@@ -456,6 +489,12 @@ stop_writer:
 	pthread_cond_signal(&l.work);
 	pthread_mutex_unlock(&l.mu);
 	pthread_join(wt, NULL);
+	if (have_ct) {
+		l.ckpt_quit = 1;
+		pthread_join(ct, NULL);
+		sqlite3_wal_autocheckpoint(cn_store_db(cn_fetch_store(f)),
+					   1000);
+	}
 out:
 	pthread_mutex_destroy(&l.mu);
 	pthread_cond_destroy(&l.work);
