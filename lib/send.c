@@ -535,6 +535,8 @@ struct sender {
 	double next_send;	/* rate limit */
 	double last_ok;		/* time of the last accepted message */
 	int inflight;
+	int in_tx;		/* collect() left its transaction open for
+				   dispatch() to commit with the next marks */
 	sqlite3_stmt *s_load, *s_mark, *s_ok, *s_fail, *s_temp;
 };
 
@@ -646,6 +648,20 @@ step_done(struct sender *s, sqlite3_stmt *q, struct cn_err *err)
 	return rc == SQLITE_DONE ? 0 : cn_sql_fail(err, s->db, "message");
 }
 
+/* Commits the outcomes that collect() left in an open transaction. */
+static int
+flush_tx(struct sender *s, struct cn_err *err)
+{
+	if (!s->in_tx)
+		return 0;
+	s->in_tx = 0;
+	if (cn_sql_exec(s->db, "COMMIT", err) < 0) {
+		cn_sql_exec(s->db, "ROLLBACK", NULL);
+		return -1;
+	}
+	return 0;
+}
+
 /* Takes the messages to send now: up to the free slots, the rate and
  * the retry times allow; marks them in flight in one transaction, then
  * starts their requests. */
@@ -657,7 +673,7 @@ dispatch(struct sender *s, struct cn_err *err)
 	double now = mono();
 
 	if (s->stop_new || (s->o->stop && *s->o->stop))
-		return 0;
+		return flush_tx(s, err);
 	while (n < free_slots) {
 		struct qmsg *m = NULL, **pp;
 
@@ -689,9 +705,11 @@ dispatch(struct sender *s, struct cn_err *err)
 				       1.0 / s->o->rate;
 	}
 	if (!n)
-		return 0;
-	if (cn_sql_exec(s->db, "BEGIN IMMEDIATE", err) < 0)
+		return flush_tx(s, err);
+	/* the outcomes collected just before commit with these marks */
+	if (!s->in_tx && cn_sql_exec(s->db, "BEGIN IMMEDIATE", err) < 0)
 		goto fail;
+	s->in_tx = 0;
 	for (int i = 0; i < n; i++) {
 		sqlite3_bind_int64(s->s_mark, 1, cn_now());
 		sqlite3_bind_int64(s->s_mark, 2, batch[i]->id);
@@ -941,8 +959,9 @@ collect(struct sender *s, struct cn_err *err)
 			break;
 		}
 	}
-	if (began && cn_sql_exec(s->db, "COMMIT", err) < 0)
-		goto fail;
+	/* committed by dispatch(), with the next messages it takes */
+	if (began)
+		s->in_tx = 1;
 	return 0;
 fail:
 	if (began)
@@ -1344,6 +1363,8 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 			curl_multi_poll(s.multi, NULL, 0, (int)wait_ms, &numfds);
 		}
 	}
+	if (flush_tx(&s, err) < 0)
+		goto out;
 	/* what is left: retries not done, fresh messages not tried */
 	for (struct qmsg *m = s.waiting; m; m = m->next)
 		ss->untried++;
@@ -1389,6 +1410,11 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 	}
 	rc = 0;
 out:
+	if (s.in_tx) {
+		s.in_tx = 0;
+		if (cn_sql_exec(s.db, "COMMIT", NULL) < 0)
+			cn_sql_exec(s.db, "ROLLBACK", NULL);
+	}
 	ss->seconds = mono() - t0;
 	if (s.slots) {
 		for (int i = 0; i < s.nslots; i++) {
