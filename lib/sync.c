@@ -2603,6 +2603,13 @@ cn_sync_run(struct cn_store *st, const struct cn_sync_opts *o,
 
 	if (sync_init(&s, st, o, stats, err) < 0)
 		goto out;
+	/* the server first: when it cannot be reached, nothing is written
+	 * here, not even bookkeeping */
+	if (http_open(&s, err) < 0)
+		goto out;
+	g = ensure_db(&s, err);
+	if (g < 0)
+		goto out;
 	if (o->dry_run) {
 		/* nothing written: a store that never synced gets an id for
 		 * this run only */
@@ -2632,11 +2639,6 @@ cn_sync_run(struct cn_store *st, const struct cn_sync_opts *o,
 		if (adopt(s.db, cn_store_idprefix(st), o->kinds, s.now, err) < 0)
 			goto out;
 	}
-	if (http_open(&s, err) < 0)
-		goto out;
-	g = ensure_db(&s, err);
-	if (g < 0)
-		goto out;
 	if (g == 1) {	/* dry run, no database yet: everything is pushed */
 		if (o->push && push(&s, err) < 0)
 			goto out;

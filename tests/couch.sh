@@ -154,3 +154,10 @@ sqlof() { sqlite3 -batch -csv "$T/$1.db" "$2"; }
 server_count() {
 	curl -fsS "$COUCH_URL/$COUCH_DB" | jq -r .doc_count
 }
+
+# server_kind_count KIND: the live documents of one kind on the server
+server_kind_count() {
+	curl -fsS -G "$COUCH_URL/$COUCH_DB/_all_docs" \
+		--data-urlencode "startkey=\"$1:\"" \
+		--data-urlencode "endkey=\"$1:\\ufff0\"" | jq '.rows | length'
+}
