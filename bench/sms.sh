@@ -100,9 +100,10 @@ KANNEL_DIR=$work/kannel
 KANNEL_LOG_LEVEL=3
 # shellcheck source=../tests/kannel.sh
 . "$root/tests/kannel.sh"
-http_sink_start "$work/dlr.log"
 st=0
-kannel_start || st=$?
+kannel_require || st=$?
+[[ $st != 0 ]] || http_sink_start "$work/dlr.log"
+[[ $st != 0 ]] || kannel_start || st=$?
 if [[ $st != 0 ]]; then
 	echo "sms: not measured (bearerbox/smsbox not found: make deps installs kannel)" |
 		tee "$out/last-sms.txt"

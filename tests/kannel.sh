@@ -43,7 +43,7 @@
 #                         and logs) to a directory it names on stderr; it
 #                         always does when a test failed ($_failed > 0)
 #
-# Functions: kannel_start, kannel_stop (also run on EXIT, INT, TERM; a
+# Functions: kannel_require (the skip alone), kannel_start, kannel_stop (also run on EXIT, INT, TERM; a
 # watchdog stops everything if the test shell dies without running it),
 # kannel_stop_smsbox and kannel_start_smsbox (the gateway down, then back:
 # sendsms refuses connections meanwhile), fakesmsc_stop and fakesmsc_start
@@ -380,7 +380,11 @@ kannel_stop_smsbox() {
 	_kannel_until 5 eval '[ "$(_kannel_http_code "$KANNEL_SENDSMS_URL")" = 000 ]'
 }
 
-kannel_start() {
+# kannel_require: skips the test file (1..0 # SKIP reason) when bearerbox,
+# smsbox, curl or perl is missing; outside a test (no skip_all), says why
+# and returns 2.  kannel_start calls it; a test that starts something of
+# its own first (an HTTP sink) calls it before.
+kannel_require() {
 	_kannel_bearerbox=$(_kannel_bin bearerbox) || _kannel_bearerbox=
 	_kannel_smsbox=$(_kannel_bin smsbox) || _kannel_smsbox=
 	local why=
@@ -388,13 +392,16 @@ kannel_start() {
 		why="kannel not installed (make deps installs it)"
 	[ -z "$why" ] && ! command -v curl >/dev/null && why="curl not installed"
 	[ -z "$why" ] && ! command -v perl >/dev/null && why="perl not installed"
-	if [ -n "$why" ]; then
-		if declare -F skip_all >/dev/null; then
-			skip_all "$why"
-		fi
-		echo "kannel: $why" >&2
-		return 2
+	[ -z "$why" ] && return 0
+	if declare -F skip_all >/dev/null; then
+		skip_all "$why"
 	fi
+	echo "kannel: $why" >&2
+	return 2
+}
+
+kannel_start() {
+	kannel_require || return
 	_kannel_dir || return 1
 	local ports
 	ports=$(_kannel_ports 4) || _kannel_fail "no free ports"

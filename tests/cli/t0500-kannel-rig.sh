@@ -12,6 +12,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/kannel.sh"
 
+kannel_require
 # get-url and dlr-url lead to an HTTP sink that logs each request line
 : >"$T/http.log"
 http_sink_start "$T/http.log"
@@ -61,7 +62,10 @@ is "$(stat -c %a "$KANNEL_CARNET_YAML")" 600 "carnet.yaml is mode 0600"
 like "$(cat "$KANNEL_CARNET_YAML")" "url: $KANNEL_SENDSMS_URL" "carnet.yaml names the sendsms URL"
 like "$(cat "$KANNEL_CARNET_YAML")" "password_file: $KANNEL_PASSWORD_FILE" "and the password file"
 if command -v ss >/dev/null; then
-	listen=$(ss -Hltnp 2>/dev/null | grep -E 'bearerbox|smsbox' | awk '{ print $4 }')
+	# this rig's processes only (other tests may run a Kannel too)
+	listen=$(ss -Hltnp 2>/dev/null | grep -E 'bearerbox|smsbox' |
+		grep -E "pid=($(paste -sd'|' "$KANNEL_DIR/pids")),")
+	listen=$(printf '%s\n' "$listen" | awk 'NF { print $4 }')
 	is "$(printf '%s\n' "$listen" | grep -vc '^127\.0\.0\.1:')" 0 \
 		"bearerbox and smsbox listen on 127.0.0.1 only"
 	is "$(printf '%s\n' "$listen" | grep -c .)" 4 \
