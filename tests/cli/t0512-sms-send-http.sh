@@ -175,6 +175,17 @@ like "$err" "campaign [0-9]+ is being sent by another process" "saying why"
 wait "$pid"
 is "$(jq -r .body gw.log | jq -r .to | sort | uniq -d | wc -l),$(reqs)" "0,10" "each number once"
 
+# --- --rate: at most N requests per second -----------------------------------------------
+: >gw.log
+echo '200 {"data":{"id":"r{n}"}}' >script
+{ echo phone; for i in $(seq 10 19); do echo "+336123459$i"; done; } >rate.csv
+start=$(date +%s.%N)
+run carnet-sms-send --config http.yaml --campaign rate --parallel 8 --rate 5/s --text 'r' <rate.csv
+end=$(date +%s.%N)
+is "$status,$(reqs)" "0,10" "--rate 5/s: the 10 messages are sent"
+ok "$(awk -v a="$start" -v b="$end" 'BEGIN { exit !(b - a >= 1.7) }'; echo $?)" \
+	"and take at least 9 intervals of 0.2 s ($(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }') s)"
+
 # --- twilio: REST Messages.json, Basic auth, the sid kept, errors mapped ---------------
 : >gw.log
 echo '201 {"sid":"SM{n}abc","status":"queued"}' >script
