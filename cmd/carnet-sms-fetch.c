@@ -19,9 +19,9 @@
 #include "cli.h"
 
 static const char usage_text[] =
-	"usage: carnet-sms-fetch [options] [--campaign ID] [--wait]\n"
-	"       carnet-sms-fetch [options] --close-due [--wait]\n"
-	"       carnet-sms-fetch [options] --from-stdin [--input-format FMT] [--campaign ID]\n"
+	"usage: carnet-sms-fetch [options] [--campaign ID] [--wait] [-n]\n"
+	"       carnet-sms-fetch [options] --close-due [--wait] [-n]\n"
+	"       carnet-sms-fetch [options] --from-stdin [--input-format FMT] [--campaign ID] [-n]\n"
 	"       carnet-sms-fetch [options] --listen ADDRESS [--token-file FILE]\n"
 	"           [--rate N] [--ready-file FILE]\n"
 	"\n"
@@ -45,6 +45,8 @@ static const char usage_text[] =
 	"Options:\n"
 	"      --wait               when another run holds the lock, wait for it\n"
 	"                           (default: say so and exit 0)\n"
+	"  -n, --dry-run            apply nothing: print the events that would be\n"
+	"                           (not with --listen)\n"
 	"      --input-format FMT   --from-stdin: csv, json, ndjson or auto\n"
 	"      --token-file FILE    --listen: the file holding the callback token\n"
 	"                           (default: $CARNET_CALLBACK_TOKEN, then\n"
@@ -78,6 +80,7 @@ usage(FILE *fp)
 }
 
 enum {
+	OPT_DRYRUN = 'n',
 	OPT_CAMPAIGN = OPT_TOOL_BASE,
 	OPT_CLOSE_DUE,
 	OPT_FROM_STDIN,
@@ -100,12 +103,13 @@ static const struct option options[] = {
 	{"token-file", required_argument, NULL, OPT_TOKEN_FILE},
 	{"rate", required_argument, NULL, OPT_RATE},
 	{"ready-file", required_argument, NULL, OPT_READY_FILE},
+	{"dry-run", no_argument, NULL, OPT_DRYRUN},
 	{NULL, 0, NULL, 0},
 };
 
 struct opts {
 	int64_t campaign;
-	int close_due, from_stdin, wait;
+	int close_due, from_stdin, wait, dry_run;
 	const char *listen;
 	enum cn_format input_format;
 	const char *token_file;
@@ -220,7 +224,7 @@ parse(struct cli *c, struct opts *o, int argc, char **argv)
 	int opt;
 
 	o->rate = 5000;
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT, options,
+	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "n", options,
 				  NULL)) != -1) {
 		char *end;
 
@@ -248,6 +252,9 @@ parse(struct cli *c, struct opts *o, int argc, char **argv)
 			break;
 		case OPT_WAIT:
 			o->wait = 1;
+			break;
+		case OPT_DRYRUN:
+			o->dry_run = 1;
 			break;
 		case OPT_INPUT_FORMAT:
 			if (cli_input_format(c, optarg, &o->input_format) < 0)
@@ -281,6 +288,9 @@ parse(struct cli *c, struct opts *o, int argc, char **argv)
 	if (o->campaign && (o->close_due || o->listen))
 		return cli_stop(c, cli_usage_error(c, "--campaign goes with "
 						   "a pull or --from-stdin"));
+	if (o->listen && o->dry_run)
+		return cli_stop(c, cli_usage_error(c, "--dry-run does not go "
+						   "with --listen"));
 	if (!o->listen && (o->token_file || o->ready_file))
 		return cli_stop(c, cli_usage_error(c, "--token-file and "
 						   "--ready-file go with "
@@ -361,6 +371,15 @@ run_pull(struct cli *c, struct cn_fetch *f, struct cn_err *err)
 	return n < 0 ? -1 : 0;
 }
 
+/* Whether a --listen address is on the loopback only. */
+static int
+loopback(const char *a)
+{
+	return strncmp(a, "127.", 4) == 0 || strncmp(a, "[::1]:", 6) == 0 ||
+	       strncmp(a, "localhost:", 10) == 0 || a[0] == ':' ||
+	       strspn(a, "0123456789") == strlen(a);
+}
+
 static int
 run_listen(struct cli *c, struct opts *o, struct cn_fetch *f,
 	   struct cn_err *err)
@@ -376,6 +395,12 @@ run_listen(struct cli *c, struct opts *o, struct cn_fetch *f,
 		      o->token_file ? NULL : c->cfg.sms_callback_token, &token,
 		      err) < 0)
 		return -1;
+	if (!token && !loopback(o->listen)) {
+		return cn_err_set(err, CN_ECONFIG, "--listen %s: no callback "
+				  "token; one is required beyond the loopback "
+				  "(CARNET_CALLBACK_TOKEN or "
+				  "sms.callback.token_file)", o->listen);
+	}
 	if (!token && !c->quiet)
 		cli_warn(c, "no callback token: any local process can post "
 			 "receipts and replies (set CARNET_CALLBACK_TOKEN or "
@@ -408,6 +433,7 @@ run(struct cli *c, struct opts *o, struct out *out)
 	fo.npai_failures = c->cfg.sms_npai_failures;
 	fo.campaign = o->campaign;
 	fo.source = "sms-fetch";
+	fo.dry_run = o->dry_run;
 	fo.on_event = on_event;
 	fo.on_note = on_note;
 	fo.ctx = out;

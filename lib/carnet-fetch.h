@@ -72,6 +72,8 @@ struct cn_fetch_opts {
 	int64_t campaign;	/* also apply to this campaign when closed,
 				   and apply what it holds (0: none) */
 	const char *source;	/* "sms-fetch" for blacklist entries */
+	int dry_run;		/* cn_fetch_commit() rolls back, and still
+				   reports the events that would have been */
 	cn_event_fn on_event;	/* called after each commit, per event */
 	cn_note_fn on_note;
 	void *ctx;

@@ -320,7 +320,8 @@ cn_fetch_twilio(struct cn_fetch *f, const struct cn_twilio *tw,
 	cn_buf_free(&body);
 	/* the checkpoint moves only after a complete pull (and not for a
 	 * pull of one campaign, which looks back further) */
-	if (rc == 0 && !o->campaign && setting_set(db, key, start, err) < 0)
+	if (rc == 0 && !o->campaign && !o->dry_run &&
+	    setting_set(db, key, start, err) < 0)
 		return -1;
 	return rc < 0 ? -1 : total;
 }

@@ -295,7 +295,7 @@ cn_fetch_commit(struct cn_fetch *f, struct cn_err *err)
 {
 	if (!f->in_tx)
 		return 0;
-	if (cn_sql_exec(f->db, "COMMIT", err) < 0) {
+	if (cn_sql_exec(f->db, f->o.dry_run ? "ROLLBACK" : "COMMIT", err) < 0) {
 		cn_fetch_rollback(f);
 		return -1;
 	}

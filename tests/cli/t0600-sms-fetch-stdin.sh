@@ -27,6 +27,14 @@ INSERT INTO message(ref, campaign_id, folder_id, phone, body, encoding, segments
   ('ref-6', 1, 1, '+33600000006', 'Bonjour', 'gsm7', 1, 'simulated', $T0 - 3600, $T0 - 3600, NULL);"
 
 # --- receipts ---------------------------------------------------------------
+printf '%s\n' '{"ref":"ref-1","type":1}' '{"kind":"reply","number":"+33600000002","text":"STOP"}' >dry.ndjson
+sum=$(store_sum)
+run_in dry.ndjson carnet-sms-fetch --from-stdin --dry-run
+is "$status" 0 "--dry-run: exit 0"
+is "$(printf '%s\n' "$out" | cut -d, -f1,6 | tr '\n' ' ')" "kind,status receipt,delivered optout,STOP " \
+	"--dry-run prints the events that would be"
+is "$(store_sum)" "$sum" "and changes nothing (no receipt, no blacklist entry)"
+
 cat >r1.ndjson <<'EOF'
 {"kind":"receipt","ref":"ref-1","type":1,"number":"+33600000001","time":"2026-11-22T07:10:00Z"}
 {"ref":"ref-1","type":4,"time":1795331500}

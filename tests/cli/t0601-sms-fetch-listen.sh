@@ -125,10 +125,15 @@ run carnet-sms-fetch --listen 127.0.0.1:0 --token-file cb.token
 is "$status" 78 "a token file readable by others: exit 78"
 like "$err" 'cb.token' "the message names the file"
 unlike "$err" 's3cr' "and never the token"
-run carnet-sms-fetch --listen 'nowhere:port'
+CARNET_CALLBACK_TOKEN=x run carnet-sms-fetch --listen 'nowhere:port'
 is "$status" 64 "a bad address: exit 64"
 run carnet-sms-fetch --token-file cb.token
 is "$status" 64 "--token-file without --listen: exit 64"
+run carnet-sms-fetch --listen 0.0.0.0:0
+is "$status" 78 "every interface without a token: refused (exit 78)"
+like "$err" "no callback token; one is required beyond the loopback" "the message says why"
+run carnet-sms-fetch --listen 127.0.0.1:0 --dry-run
+is "$status" 64 "--dry-run with --listen: exit 64"
 
 # the token from the environment
 chmod 600 cb.token
