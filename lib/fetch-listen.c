@@ -225,12 +225,11 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	return answer(c, MHD_HTTP_OK, l->r_ok);
 }
 
-/* Applies one batch in one transaction, each callback in a savepoint:
- * a bad one is rolled back alone. */
+/* Applies one batch in one transaction; each callback runs in a
+ * savepoint of it (lib/fetch.c), so a bad one is undone alone. */
 static void
 apply_batch(struct listener *l, struct job *batch)
 {
-	struct sqlite3 *db = cn_store_db(cn_fetch_store(l->f));
 	struct cn_err err;
 	struct job *j;
 
@@ -239,20 +238,10 @@ apply_batch(struct listener *l, struct job *batch)
 			j->code = err.code == CN_EDATA ? CN_ETEMP : err.code;
 		return;
 	}
-	for (j = batch; j; j = j->next) {
-		if (sqlite3_exec(db, "SAVEPOINT cb", NULL, NULL, NULL) !=
-		    SQLITE_OK) {
-			j->code = CN_ETEMP;
-			continue;
-		}
-		if (cn_fetch_kannel(l->f, j->q, j->len, &err) < 0) {
-			j->code = err.code;
-			sqlite3_exec(db, "ROLLBACK TO cb", NULL, NULL, NULL);
-		} else {
-			j->code = CN_OK;
-		}
-		sqlite3_exec(db, "RELEASE cb", NULL, NULL, NULL);
-	}
+	for (j = batch; j; j = j->next)
+		j->code = cn_fetch_kannel(l->f, j->q, j->len, &err) < 0
+				  ? err.code
+				  : CN_OK;
 	if (cn_fetch_commit(l->f, &err) < 0)
 		for (j = batch; j; j = j->next)
 			if (j->code == CN_OK)

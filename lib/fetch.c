@@ -325,22 +325,37 @@ cn_fetch_rollback(struct cn_fetch *f)
 	queue_clear(f);
 }
 
-/* Runs fn inside the caller's transaction, or in one of its own. */
+/*
+ * Runs fn in a transaction of its own, or in a savepoint of the caller's:
+ * either way a failure undoes what fn wrote and drops the events it
+ * queued, and the caller's transaction goes on.
+ */
 static int
 in_tx(struct cn_fetch *f, int (*fn)(struct cn_fetch *, const void *,
 				     struct cn_err *),
       const void *arg, struct cn_err *err)
 {
-	int own = !f->in_tx;
+	size_t mark = f->nq;
 
-	if (own && cn_fetch_begin(f, err) < 0)
+	if (!f->in_tx) {
+		if (cn_fetch_begin(f, err) < 0)
+			return -1;
+		if (fn(f, arg, err) < 0) {
+			cn_fetch_rollback(f);
+			return -1;
+		}
+		return cn_fetch_commit(f, err);
+	}
+	if (cn_sql_exec(f->db, "SAVEPOINT fetch_one", err) < 0)
 		return -1;
 	if (fn(f, arg, err) < 0) {
-		if (own)
-			cn_fetch_rollback(f);
+		sqlite3_exec(f->db, "ROLLBACK TO fetch_one; RELEASE fetch_one",
+			     NULL, NULL, NULL);
+		while (f->nq > mark)
+			qev_free(&f->q[--f->nq]);
 		return -1;
 	}
-	return own ? cn_fetch_commit(f, err) : 0;
+	return cn_sql_exec(f->db, "RELEASE fetch_one", err);
 }
 
 static sqlite3_stmt *
