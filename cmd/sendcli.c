@@ -79,6 +79,8 @@ struct out {
 	struct cn_record rec;
 	int64_t cid;
 	int failed;
+	struct cli_progress pg;	/* on a terminal, when stdout is not one */
+	unsigned long long done;
 };
 
 static void
@@ -146,6 +148,8 @@ on_sent(void *ctx, const struct cn_sent_row *r)
 		o->failed = 1;
 		return 1;
 	}
+	o->done++;
+	cli_progress_show(&o->pg, o->done, o->done);
 	return 0;
 }
 
@@ -360,6 +364,9 @@ sendcli_send(struct cli *c, struct sendcli *s, int64_t id)
 		return status;
 	}
 	o.cid = id;
+	cli_progress_init(&o.pg, c, NULL, "sending");
+	o.pg.on = o.pg.on && !isatty(STDOUT_FILENO);
+	o.pg.total = (unsigned long long)ci.preparing;
 	if (s->so.timeout_s == 0)
 		s->so.timeout_s = c->cfg.http_timeout_s;
 	if (cn_campaign_send(c->st, &c->cfg, id, d, &s->so, on_sent, &o, &ss,
@@ -367,6 +374,7 @@ sendcli_send(struct cli *c, struct sendcli *s, int64_t id)
 		status = cli_exit_code(err.code);
 	if (o.failed && !status)
 		status = EX_IOERR;
+	cli_progress_end(&o.pg);
 	status = out_close(&o, status);
 	if (!status || err.code == CN_ETEMP || err.code == CN_ENOPERM)
 		send_summary(c, id, &ss, cn_driver_is_simulated(d));
