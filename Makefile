@@ -38,7 +38,12 @@ MANPAGES := $(wildcard man/*.[157])
 
 DEB_BUILD := gcc make pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libssl-dev \
              libcjson-dev libcsv-dev libyaml-dev libmicrohttpd-dev
-DEB_TEST  := sqlite3 jq perl mandoc time valgrind bsdextrautils bsdutils curl kannel libxml2-utils
+DEB_TEST  := sqlite3 jq perl mandoc time valgrind bsdextrautils bsdutils curl kannel libxml2-utils \
+             nodejs
+# the sync tests' server and the sync benchmark's replicator (npm, into a
+# git-ignored directory of the project)
+NODE_DEPS := .deps/node
+NPM_PKGS  := pouchdb-server@4.2.0 pouchdb@9.0.0 pouchdb-adapter-memory@9.0.0
 
 .PHONY: all demo check check-asan check-valgrind bench deps install uninstall clean lint \
         format man-lint
@@ -133,6 +138,15 @@ deps:
 	    $$SUDO update-rc.d kannel disable >/dev/null 2>&1 || true;; esac; \
 	  exit $$st; \
 	else echo "deps: everything is installed"; fi
+	@if [ -x $(NODE_DEPS)/node_modules/.bin/pouchdb-server ] && \
+	    [ -d $(NODE_DEPS)/node_modules/pouchdb-adapter-memory ]; then \
+	  echo "deps: pouchdb-server is installed ($(NODE_DEPS))"; \
+	else echo "installing with npm into $(NODE_DEPS): $(NPM_PKGS)"; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive \
+	    $$SUDO apt-get install -y -qq --no-install-recommends npm; \
+	  mkdir -p $(NODE_DEPS) && cd $(NODE_DEPS) && \
+	  npm install --no-audit --no-fund --loglevel=error $(NPM_PKGS); fi
 
 install: all $(B)/carnet.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
