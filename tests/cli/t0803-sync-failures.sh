@@ -98,6 +98,7 @@ if [ "$target" = pouch ]; then
 	is "$st" 75 "$target: server stopped midway: exit 75"
 	like "$(cat "$T/c1.err")" "server http://127.0.0.1:[0-9]+: .*(timed out|Timeout).*; try again later" \
 		"$target: the message says it timed out"
+	store_config C	# the default timeout again
 	sync_as C --push-only
 	is "$status" 0 "$target: a later run: exit 0"
 	sync_as B
