@@ -43,18 +43,30 @@
 #                         and logs) to a directory it names on stderr; it
 #                         always does when a test failed ($_failed > 0)
 #
-# Functions: kannel_require (the skip alone), kannel_start, kannel_stop (also run on EXIT, INT, TERM; a
-# watchdog stops everything if the test shell dies without running it),
-# kannel_stop_smsbox and kannel_start_smsbox (the gateway down, then back:
-# sendsms refuses connections meanwhile), fakesmsc_stop and fakesmsc_start
-# (the SMSC link down, then back: sendsms answers "3: Queued"), fakesmsc_mo FROM TO TEXT (an MO;
-# UCS-2 when TEXT is not plain GSM 03.38), fakesmsc_count (MTs received:
-# parts count one each), fakesmsc_wait N [SECONDS] (until N MTs, default
-# 10 s), fakesmsc_messages (the MTs with the parts of each long message
-# joined: one JSON per message with from, to, coding, text, parts),
-# kannel_status (bearerbox's status.txt), http_sink_start LOG [STATUS] (a
-# receiver for get-url and dlr-url: tests/http-sink.pl, which logs each
-# request line to LOG; sets HTTP_SINK_PORT).
+# Functions:
+#   kannel_require        the skip alone (kannel_start calls it)
+#   kannel_start          as above
+#   kannel_stop           stops everything, by pid; also run on EXIT, INT,
+#                         TERM, and by a watchdog if the test shell dies
+#                         without running it (kill -9)
+#   kannel_stop_smsbox, kannel_start_smsbox
+#                         the gateway down, then back: sendsms refuses
+#                         connections meanwhile
+#   fakesmsc_stop, fakesmsc_start
+#                         the SMSC link down, then back: sendsms answers
+#                         "3: Queued", the messages go out on reconnection
+#   fakesmsc_mo FROM TO TEXT
+#                         an MO (UCS-2 when TEXT is not plain GSM 03.38)
+#   fakesmsc_count        MTs received (a part of a long message counts one)
+#   fakesmsc_wait N [S]   waits until N MTs (default 10 s)
+#   fakesmsc_messages     the MTs, the parts of each long message joined:
+#                         one JSON per message (from, to, coding, text, parts)
+#   kannel_status         bearerbox's status.txt
+#   http_sink_start LOG [STATUS]
+#                         a receiver for get-url and dlr-url
+#                         (tests/http-sink.pl: each request line to LOG;
+#                         sets HTTP_SINK_PORT), before kannel_start or after
+# It works under set -euo pipefail too (bench/sms.sh uses it).
 #
 # What Kannel 1.4.5 does, as measured with the Debian binary:
 #
