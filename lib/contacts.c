@@ -475,6 +475,7 @@ row_build(struct import *im, const struct cn_record *rec, struct row *r,
 		const char *v = f->value ? f->value : "";
 		size_t len = f->value ? f->len : 0;
 		size_t bad;
+		const char *bom;
 
 		if (im->cols) {
 			m = im->cols[i < im->ncols ? i : 0];
@@ -494,6 +495,15 @@ row_build(struct import *im, const struct cn_record *rec, struct row *r,
 			cn_buf_addf(reason,
 				    "invalid UTF-8 in field '%s' at byte %zu",
 				    f->name, bad + 1);
+			return -1;
+		}
+		/* a byte order mark inside the data: files joined together
+		 * (cat a.csv b.csv), never meant as text */
+		if (len >= 3 && (bom = memmem(v, len, "\xef\xbb\xbf", 3))) {
+			cn_buf_addf(reason,
+				    "byte order mark in field '%s' at byte %zu "
+				    "(files joined together?)", f->name,
+				    (size_t)(bom - v) + 1);
 			return -1;
 		}
 		if (m.t != T_ATTR) {
@@ -1773,6 +1783,11 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 		stats->unchanged = stats->removed = 0;
 		stats->skipped = 0;
 	}
+	/* rows were read and every one was rejected: the header's new
+	 * columns are not kept either (bad input changes nothing) */
+	if (stats->rejected && !stats->inserted && !stats->updated &&
+	    !stats->removed && !im.list_created)
+		im.fields_changed = 0;
 	changed = stats->inserted || stats->updated || stats->removed ||
 		  im.fields_changed || im.list_created;
 	/* sync: the list is marked when it is new or its columns changed

@@ -261,6 +261,8 @@ struct cn_reader {
 	struct csv_parser csv;
 	int csv_ready;
 	struct cn_buf hnames;	/* header names, NUL-separated */
+	size_t hbad;		/* first header name with a NUL byte or
+				   invalid UTF-8 (1-based), 0 if none */
 	const char **hdr;
 	size_t nhdr;
 	int in_header;
@@ -671,10 +673,12 @@ csv_on_field(void *s, size_t len, void *data)
 	if (rd->oom)
 		return;
 	if (rd->in_header) {
-		const char *nul = memchr(v, '\0', len);
+		size_t bad;
 
-		if (nul)
-			len = (size_t)(nul - v);
+		/* a NUL byte (a UTF-16 file?) or invalid UTF-8 in a name is
+		 * an error of the header (csv_read_header) */
+		if (!rd->hbad && !cn_utf8_valid(v, len, &bad))
+			rd->hbad = rd->nseen + 1;
 		while (len && (*v == ' ' || *v == '\t')) {
 			v++;
 			len--;
@@ -777,6 +781,11 @@ csv_read_header(struct cn_reader *rd, struct cn_err *err)
 	if (csv_parse_span(rd, err) < 0)
 		return -1;
 	rd->in_header = 0;
+	if (rd->hbad)
+		return reader_fail(rd, err, CN_EDATA,
+			"%s:%ld: invalid UTF-8 or NUL byte in the name of "
+			"column %zu (the file must be UTF-8)", rd->name,
+			rd->rec_line, rd->hbad);
 	rd->hdr = calloc(rd->nseen ? rd->nseen : 1, sizeof(*rd->hdr));
 	if (!rd->hdr)
 		return reader_oom(rd, err);
@@ -1079,6 +1088,23 @@ json_compact(struct cn_buf *dst, const char *s, size_t n)
 	return 0;
 }
 
+/* Whether the JSON string s[0, n) (quotes included) holds a NUL byte,
+ * raw or written \u0000: cJSON's C string would end there. */
+static int
+json_has_nul(const char *s, size_t n)
+{
+	if (memchr(s, '\0', n))
+		return 1;
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && i + 5 < n && memcmp(s + i + 2, "0000", 4) == 0)
+			return 1;
+		i++;	/* the escaped character */
+	}
+	return 0;
+}
+
 /*
  * Turns the object [rd->start, rd->end) into rd->rec: cJSON decodes it,
  * and json_members() finds the source text of numbers (kept as written)
@@ -1089,6 +1115,7 @@ static int
 json_record(struct cn_reader *rd, struct cn_err *err)
 {
 	const char *s = rd->buf + rd->start, *ep = NULL, *dupkey = NULL;
+	const char *nulkey = NULL;
 	size_t n = rd->end - rd->start, nm = 0, off;
 	const cJSON *c;
 	cJSON *root;
@@ -1151,6 +1178,8 @@ json_record(struct cn_reader *rd, struct cn_err *err)
 		}
 		switch (c->type & 0xff) {
 		case cJSON_String:
+			if (json_has_nul(v, vlen) && !nulkey)
+				nulkey = name;
 			r = cn_record_add(&rd->rec, name, c->valuestring,
 					  strlen(c->valuestring), CN_V_STR);
 			break;
@@ -1179,7 +1208,12 @@ json_record(struct cn_reader *rd, struct cn_err *err)
 			goto oom;
 	}
 	rc = 1;
-	if (dupkey) {
+	if (nulkey) {
+		/* the string would end at the NUL: the rest would be lost */
+		cn_err_set(err, CN_EDATA, "%s:%ld: NUL character in field '%s'",
+			   rd->name, rd->rec_line, nulkey);
+		rc = -2;
+	} else if (dupkey) {
 		cn_err_set(err, CN_EDATA, "%s:%ld: duplicate key '%s'",
 			   rd->name, rd->rec_line, dupkey);
 		rc = -2;
