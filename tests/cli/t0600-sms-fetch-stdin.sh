@@ -193,15 +193,19 @@ CARNET_NOW=$((T0 + 73 * 3600)) run carnet-sms-fetch
 like "$out" '^closed,2026-11-25T09:00:00Z,3,,,closed,$' "the cron run (no option) closes what is due too"
 
 # --- the lock -----------------------------------------------------------------------------
-flock "$STORE.fetch-lock" sleep 3 &
+# the holder keeps the lock until the file "release" appears
+flock "$STORE.fetch-lock" sh -c 'while [ ! -e release ]; do sleep 0.05; done' &
 lockpid=$!
-sleep 0.3
+for _ in $(seq 100); do flock -n "$STORE.fetch-lock" true || break; sleep 0.05; done
 run carnet-sms-fetch
 is "$status" 0 "a second run while the lock is held: exit 0"
 is "$err" "carnet-sms-fetch: another carnet-sms-fetch is running; nothing done (--wait waits for it)" "with a note"
-run carnet-sms-fetch --wait -q
-holder=$(kill -0 "$lockpid" 2>/dev/null && echo running || echo gone)
-is "$status" 0 "--wait: exit 0"
-is "$holder" gone "--wait returned only once the holder of the lock was gone"
+carnet-sms-fetch --wait -q >wait.out 2>&1 &
+waitpid=$!
+sleep 1
+still=$(kill -0 "$waitpid" 2>/dev/null && echo waiting || echo ended)
+touch release
+wait "$waitpid"
+is "$?,$still" "0,waiting" "--wait waits while the lock is held, then runs (exit 0)"
 wait "$lockpid"
 done_testing

@@ -16,7 +16,7 @@ TOK='cb%20t%26k%2B1'
 carnet-sms-fetch --listen 127.0.0.1:0 --ready-file ready --format ndjson \
 	>events.out 2>events.err &
 LPID=$!
-for _ in $(seq 100); do [ -s ready ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -s ready ] && break; sleep 0.05; done	# 30 s (valgrind)
 PORT=$(cat ready 2>/dev/null)
 [ -n "$PORT" ] || { kill $LPID; skip_all "the receiver did not start"; }
 _t0603_stop() { kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null; }
