@@ -835,7 +835,8 @@ cn_stats_run(struct cn_store *st, const struct cn_stats_query *q,
 		if (gs.g[i].used)
 			order[n++] = &gs.g[i];
 	sort_q = q;
-	qsort(order, n, sizeof(*order), cmp_group);
+	if (n)
+		qsort(order, n, sizeof(*order), cmp_group);
 	for (size_t i = 0; i < n; i++) {
 		if (q->rank && q->nkeys) {
 			int none = 1;
