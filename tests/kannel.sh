@@ -319,14 +319,31 @@ _kannel_watchdog() {
 	_kannel_wd_pid=$!
 }
 
+# _kannel_in_use LOG: the box could not bind one of its ports (taken
+# between _kannel_ports and the start: kannel_start tries other ports)
+_kannel_in_use() { grep -qs 'Address already in use' "$1"; }
+
+_kannel_bb_settled() {
+	! _kannel_alive "$_kannel_bb_pid" ||
+		_kannel_in_use "$KANNEL_DIR/bearerbox.log" || _kannel_admin_up
+}
+
+# _kannel_start_bearerbox: status 1 when a port was taken
 _kannel_start_bearerbox() {
+	: >"$KANNEL_DIR/bearerbox.log"
 	# -v 4: panics only on stderr, the rest goes to the log file
 	"$_kannel_bearerbox" -v 4 "$KANNEL_DIR/kannel.conf" \
 		</dev/null >"$KANNEL_DIR/bearerbox.stderr" 2>&1 &
 	_kannel_bb_pid=$!
 	_kannel_started "$_kannel_bb_pid"
-	_kannel_until 15 _kannel_admin_up ||
+	_kannel_until 15 _kannel_bb_settled ||
 		_kannel_fail "bearerbox: no answer on $KANNEL_ADMIN_URL"
+	if _kannel_in_use "$KANNEL_DIR/bearerbox.log"; then
+		_kannel_kill "$_kannel_bb_pid" 10
+		_kannel_bb_pid=
+		return 1
+	fi
+	_kannel_admin_up || _kannel_fail "bearerbox exited"
 }
 
 _kannel_start_fakesmsc() {
@@ -342,18 +359,33 @@ _kannel_start_fakesmsc() {
 		_kannel_fail "the fake SMSC is not online"
 }
 
-# kannel_start_smsbox: starts smsbox (again) and waits until sendsms
-# answers
-kannel_start_smsbox() {
-	if _kannel_alive "$_kannel_sb_pid"; then
-		return 0
-	fi
+_kannel_sb_settled() {
+	! _kannel_alive "$_kannel_sb_pid" ||
+		_kannel_in_use "$KANNEL_DIR/smsbox.log" || _kannel_sendsms_up
+}
+
+# _kannel_start_smsbox: status 1 when its port was taken
+_kannel_start_smsbox() {
+	: >"$KANNEL_DIR/smsbox.log"
 	"$_kannel_smsbox" -v 4 "$KANNEL_DIR/kannel.conf" \
 		</dev/null >>"$KANNEL_DIR/smsbox.stderr" 2>&1 &
 	_kannel_sb_pid=$!
 	_kannel_started "$_kannel_sb_pid"
-	_kannel_until 15 _kannel_sendsms_up ||
+	_kannel_until 15 _kannel_sb_settled ||
 		_kannel_fail "smsbox: no answer on $KANNEL_SENDSMS_URL"
+	if _kannel_in_use "$KANNEL_DIR/smsbox.log"; then
+		_kannel_kill "$_kannel_sb_pid" 10
+		_kannel_sb_pid=
+		return 1
+	fi
+	_kannel_sendsms_up || _kannel_fail "smsbox exited"
+}
+
+# kannel_start_smsbox: starts smsbox again (after kannel_stop_smsbox) and
+# waits until sendsms answers
+kannel_start_smsbox() {
+	_kannel_alive "$_kannel_sb_pid" && return 0
+	_kannel_start_smsbox || _kannel_fail "smsbox: port $KANNEL_SENDSMS_PORT taken"
 }
 
 # _kannel_kill PID SECONDS: TERM, then KILL after SECONDS; waits for it
@@ -415,11 +447,6 @@ kannel_require() {
 kannel_start() {
 	kannel_require || return
 	_kannel_dir || return 1
-	local ports
-	ports=$(_kannel_ports 4) || _kannel_fail "no free ports"
-	read -r KANNEL_ADMIN_PORT KANNEL_SMSBOX_PORT KANNEL_SENDSMS_PORT \
-		FAKESMSC_PORT <<<"$ports"
-	export KANNEL_ADMIN_PORT KANNEL_SMSBOX_PORT KANNEL_SENDSMS_PORT FAKESMSC_PORT
 	export KANNEL_USER=carnet
 	export KANNEL_SENDER=+33600000000
 	export KANNEL_ADMIN_PASSWORD
@@ -427,20 +454,37 @@ kannel_start() {
 	export KANNEL_PASSWORD_FILE=$KANNEL_DIR/password
 	(umask 077 && _kannel_random >"$KANNEL_PASSWORD_FILE" &&
 		echo >>"$KANNEL_PASSWORD_FILE")
-	export KANNEL_ADMIN_URL=http://127.0.0.1:$KANNEL_ADMIN_PORT
-	export KANNEL_SENDSMS_URL=http://127.0.0.1:$KANNEL_SENDSMS_PORT/cgi-bin/sendsms
 	export FAKESMSC_LOG=$KANNEL_DIR/mt.ndjson
 	export FAKESMSC_MO_LOG=$KANNEL_DIR/mo.ndjson
 	export KANNEL_CARNET_YAML=$KANNEL_DIR/carnet.yaml
 	: >"$FAKESMSC_LOG"
 	: >"$FAKESMSC_MO_LOG"
-	_kannel_config
-
 	_kannel_trap
 	[ -n "$_kannel_wd_pid" ] || _kannel_watchdog
-	_kannel_start_bearerbox
-	_kannel_start_fakesmsc
-	kannel_start_smsbox
+
+	# free ports now may be taken when a box binds them (another test, a
+	# client's source port): then again with others, three times at most
+	local ports try=1
+	while :; do
+		ports=$(_kannel_ports 4) || _kannel_fail "no free ports"
+		read -r KANNEL_ADMIN_PORT KANNEL_SMSBOX_PORT KANNEL_SENDSMS_PORT \
+			FAKESMSC_PORT <<<"$ports"
+		export KANNEL_ADMIN_PORT KANNEL_SMSBOX_PORT KANNEL_SENDSMS_PORT \
+			FAKESMSC_PORT
+		export KANNEL_ADMIN_URL=http://127.0.0.1:$KANNEL_ADMIN_PORT
+		export KANNEL_SENDSMS_URL=http://127.0.0.1:$KANNEL_SENDSMS_PORT/cgi-bin/sendsms
+		_kannel_config
+		if _kannel_start_bearerbox; then
+			_kannel_start_fakesmsc
+			_kannel_start_smsbox && break
+			_kannel_kill "$_kannel_fs_pid" 5
+			_kannel_kill "$_kannel_bb_pid" 15
+			_kannel_fs_pid= _kannel_bb_pid=
+		fi
+		[ $try -lt 3 ] || _kannel_fail "ports taken three times in a row"
+		_kannel_note "a port was taken: starting again on other ports"
+		try=$((try + 1))
+	done
 	return 0
 }
 
