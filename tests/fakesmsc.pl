@@ -16,7 +16,9 @@
 #                                      URL-encoded (a newline in the text
 #                                      ends up as a line break: the lines
 #                                      that follow and do not look like an
-#                                      MT are joined back to it)
+#                                      MT, "X NUMBER text|ucs-2|data|udh"
+#                                      with 3 digits or more in NUMBER,
+#                                      are joined back to it)
 #   FROM TO ucs-2 URLENC               UCS-2: URL-encoded UTF-16BE
 #   FROM TO data URLENC                8-bit data
 #   FROM TO udh URLENC data URLENC     one part of a long message: the UDH
@@ -136,8 +138,16 @@ sub concat
 	return ();
 }
 
-my $mt_n = 0;
-my $mo_n = 0;
+# n goes on from the records already in the logs (a restarted fake SMSC)
+sub count_lines
+{
+	my $n = 0;
+	open my $f, '<', $_[0] or return 0;
+	$n++ while <$f>;
+	return $n;
+}
+my $mt_n = count_lines($o{log});
+my $mo_n = defined $o{'mo-log'} ? count_lines($o{'mo-log'}) : 0;
 my $out = '';		# records not written yet
 my $pending;		# the last MT line: a continuation may follow
 
@@ -183,7 +193,10 @@ sub record
 	$out .= $json->encode(\%r) . "\n";
 }
 
-sub is_mt_line { $_[0] =~ /^.+? \S+ (?:text|ucs-2|data|udh)(?: |\z)/s }
+# A line that starts a new MT (the receiver is a number of 3 digits or
+# more: short codes, phone numbers);
+# any other line continues the text of the one before
+sub is_mt_line { $_[0] =~ /^.+? \+?[0-9]{3,} (?:text|ucs-2|data|udh)(?: |\z)/s }
 
 sub flush_pending
 {

@@ -206,6 +206,14 @@ is "$code $body" "202 0: Accepted for delivery" "smsbox started again: accepted"
 fakesmsc_wait 23
 is "$(mt 23 | jq -r .text)" back "and delivered"
 
+# --- a text with line breaks: one line per MT, joined back by the fake SMSC ------------
+sendsms "to=%2B33612345678&charset=UTF-8&text=$(urlenc $'Ligne 1\nLigne 2 text x\n3 data\n')"
+fakesmsc_wait 24
+sleep 0.3
+is "$(mt 24 | jq -c '[.text, .n]')" '["Ligne 1\nLigne 2 text x\n3 data\n",24]' \
+	"a text with line breaks arrives whole, as one MT"
+is "$(fakesmsc_count)" 24 "and counts one"
+
 # --- nothing left running -------------------------------------------------------
 pids=$(cat "$KANNEL_DIR/pids")
 is "$(printf '%s\n' "$pids" | wc -l)" 6 \
