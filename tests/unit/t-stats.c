@@ -223,6 +223,14 @@ main(void)
 	}
 	cn_store_close(st);
 	unlink(path);
+	{
+		char side[sizeof(path) + 4];
+
+		snprintf(side, sizeof(side), "%s-wal", path);
+		unlink(side);
+		snprintf(side, sizeof(side), "%s-shm", path);
+		unlink(side);
+	}
 
 	/* --- charts ---------------------------------------------------------- */
 	{
