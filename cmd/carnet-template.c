@@ -307,6 +307,21 @@ read_body(struct cli *c, FILE *fp, struct cn_buf *b)
 		b->len--;
 	if (b->cap)
 		b->ptr[b->len] = '\0';
+	/* the body is a C string from here: a NUL would cut it short */
+	if (memchr(b->ptr, '\0', b->len)) {
+		const char *nul = memchr(b->ptr, '\0', b->len);
+		size_t line = 1;
+
+		for (const char *p = b->ptr; p < nul; p++)
+			line += *p == '\n';
+		cli_warn(c, "<stdin>:%zu: NUL byte in the body", line);
+		return EX_DATAERR;
+	}
+	/* a byte order mark before the text (an editor's) is not text */
+	if (b->len >= 3 && memcmp(b->ptr, "\xef\xbb\xbf", 3) == 0) {
+		memmove(b->ptr, b->ptr + 3, b->len - 3 + 1);
+		b->len -= 3;
+	}
 	return 0;
 }
 

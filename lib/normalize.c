@@ -639,7 +639,7 @@ cn_phone_normalize(const struct cn_phone_rules *rules, const char *in,
 			 * the overseas table applies to the rules' own
 			 * country in international form too */
 			if (c == rc && rc->trunk && rules->noverseas &&
-			    nn + 2 < sizeof(buf)) {
+			    nn + 2 < sizeof(buf) && nn && nsn[0] != rc->trunk) {
 				char nat[sizeof(buf)];
 
 				nat[0] = rc->trunk;

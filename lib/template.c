@@ -960,8 +960,14 @@ check_body(sqlite3 *db, const char *body, int64_t folder_id,
 	size_t n;
 	int rc;
 
-	if (!*body)
+	if (!body[strspn(body, " \t\r\n")])
 		return cn_err_set(err, CN_EDATA, "empty body");
+	/* U+FEFF inside a text: invisible, and it makes the SMS UCS-2 */
+	if (strstr(body, "\xef\xbb\xbf"))
+		return cn_err_set(err, CN_EDATA,
+				  "byte order mark inside the body (at byte "
+				  "%zu)", (size_t)(strstr(body, "\xef\xbb\xbf") -
+						   body) + 1);
 	if (strlen(body) > CN_TPL_BODY_MAX)
 		return cn_err_set(err, CN_EDATA,
 				  "body is %zu bytes long (at most %d)",
@@ -2211,6 +2217,21 @@ cn_templates_import(struct cn_store *st, struct cn_reader *rd,
 	im.folder = folder;
 	im.user = user;
 	cn_buf_init(&im.why, 0);
+	{
+		/* CSV: a header without a title is not a template export
+		 * (a body piped to import instead of add, say) */
+		size_t nh = 0, i = 0;
+		const char *const *h = cn_reader_header(rd, &nh);
+
+		while (h && i < nh && strcmp(h[i], "title") != 0)
+			i++;
+		if (h && i == nh) {
+			cn_err_set(err, CN_EDATA, "%s:1: no 'title' column: "
+				   "not a template export",
+				   cn_reader_name(rd));
+			goto out;
+		}
+	}
 	if (begin(im.db, err) < 0)
 		goto out;
 	for (;;) {
