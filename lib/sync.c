@@ -1806,61 +1806,101 @@ refused_msg(struct sync *s, const char *dir, int k, int64_t n, int64_t total)
 	s->stats->refused += (uint64_t)n;
 }
 
+/* Adds to n[] the deletions in results (rows of _changes) of items that
+ * live here.  Returns 0 or -1. */
+static int
+guard_count(struct sync *s, const cJSON *res, int64_t n[K_N],
+	    struct cn_err *err)
+{
+	const cJSON *r;
+
+	cJSON_ArrayForEach(r, res)
+	{
+		const char *id = jstr(r, "id"), *uuid;
+		struct item it;
+		int k;
+
+		if (!id || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+				   r, "deleted")))
+			continue;
+		k = split_id(id, &uuid);
+		if (k < 0 || !(s->o->kinds & kinds[k].bit))
+			continue;
+		if (item_get(s, k, uuid, &it, err) < 0)
+			return -1;
+		if (it.found && !it.deleted)
+			n[k]++;
+	}
+	return 0;
+}
+
+/* GETs a page of _changes (ids and revisions, no documents) after since,
+ * limit rows.  Returns the parsed answer (caller frees) and its last_seq
+ * in next, or NULL with err. */
+static cJSON *
+changes_page(struct sync *s, const char *since, int limit, char *next,
+	     size_t ncap, struct cn_err *err)
+{
+	cJSON *j;
+	long code;
+
+	cn_buf_reset(&s->body);
+	cn_buf_addf(&s->body, "/_changes?limit=%d&since=", limit);
+	add_since(s, &s->body, since);
+	if ((code = http(s, "GET", s->body.ptr, NULL, 0, err)) < 0)
+		return NULL;
+	if (code != 200) {
+		cn_err_set(err, CN_EUNAVAIL, "server %s: _changes: HTTP %ld",
+			   s->shown, code);
+		return NULL;
+	}
+	if (!(j = resp_json(s, "_changes", err)))
+		return NULL;
+	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(j, "results"))) {
+		cJSON_Delete(j);
+		cn_err_set(err, CN_EDATA, "server %s: _changes: no results",
+			   s->shown);
+		return NULL;
+	}
+	seq_text(cJSON_GetObjectItemCaseSensitive(j, "last_seq"), next, ncap);
+	return j;
+}
+
 /*
  * The guard on pulled deletions: counts the server's deletions since the
- * checkpoint of items that live here.  Returns 1 when it trips (the run
- * pulls nothing), 0 when not, -1 on error.
+ * checkpoint of items that live here; first (the first page, already
+ * read) is all there is when it holds fewer than limit rows, else the
+ * rest is scanned too.  Returns 1 when it trips (the run pulls nothing),
+ * 0 when not, -1 on error.
  */
 static int
-pull_guard(struct sync *s, const char *since0, struct cn_err *err)
+pull_guard(struct sync *s, const cJSON *first, int limit, const char *next0,
+	   struct cn_err *err)
 {
 	int64_t n[K_N] = {0};
-	char since[512];
-	int trips = 0;
+	char since[512], next[512];
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(first, "results");
+	int more, rc, trips = 0;
 
-	snprintf(since, sizeof(since), "%s", since0);
-	for (;;) {
-		cJSON *j, *res, *r;
-		long code;
-		int count = 0;
+	if (s->o->force_delete)
+		return 0;
+	if (guard_count(s, res, n, err) < 0)
+		return -1;
+	more = cJSON_GetArraySize(res) >= limit;
+	snprintf(since, sizeof(since), "%s", next0);
+	while (more) {
+		cJSON *j = changes_page(s, since, SCAN_LIMIT, next, sizeof(next),
+					err);
 
-		cn_buf_reset(&s->body);
-		cn_buf_addf(&s->body, "/_changes?limit=%d&since=", SCAN_LIMIT);
-		add_since(s, &s->body, since);
-		if ((code = http(s, "GET", s->body.ptr, NULL, 0, err)) < 0)
-			return -1;
-		if (code != 200)
-			return cn_err_set(err, CN_EUNAVAIL, "server %s: "
-					  "_changes: HTTP %ld", s->shown,
-					  code);
-		if (!(j = resp_json(s, "_changes", err)))
+		if (!j)
 			return -1;
 		res = cJSON_GetObjectItemCaseSensitive(j, "results");
-		cJSON_ArrayForEach(r, res)
-		{
-			const char *id = jstr(r, "id"), *uuid;
-			int k;
-			struct item it;
-
-			count++;
-			if (!id || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-					   r, "deleted")))
-				continue;
-			k = split_id(id, &uuid);
-			if (k < 0 || !(s->o->kinds & kinds[k].bit))
-				continue;
-			if (item_get(s, k, uuid, &it, err) < 0) {
-				cJSON_Delete(j);
-				return -1;
-			}
-			if (it.found && !it.deleted)
-				n[k]++;
-		}
-		seq_text(cJSON_GetObjectItemCaseSensitive(j, "last_seq"), since,
-			 sizeof(since));
+		more = cJSON_GetArraySize(res) >= SCAN_LIMIT;
+		rc = guard_count(s, res, n, err);
 		cJSON_Delete(j);
-		if (count < SCAN_LIMIT)
-			break;
+		if (rc < 0)
+			return -1;
+		snprintf(since, sizeof(since), "%s", next);
 	}
 	for (int k = 0; k < K_N; k++) {
 		int64_t total;
@@ -2002,61 +2042,211 @@ row_rank(const cJSON *r)
 	return k < 0 ? K_N : k;
 }
 
+/* Applies the rows of one _changes answer (results), lists before
+ * contacts, campaigns before messages.  Returns 0 or -1. */
+static int
+pull_rows(struct sync *s, const cJSON *res, struct cn_err *err)
+{
+	const cJSON *r;
+
+	for (int pass = 0; pass <= K_N; pass++)
+		cJSON_ArrayForEach(r, res)
+		{
+			if (row_rank(r) == pass && pull_one(s, r, err) < 0)
+				return -1;
+		}
+	return 0;
+}
+
+/* A tombstone row for results: {"id", "deleted": true, "doc"}; doc is
+ * the server's tombstone with its body when want_body (a conflict needs
+ * its edit time), else {_id, _rev, _deleted}.  Returns 0 or -1. */
+static int
+add_tombstone(struct sync *s, cJSON *rows, const char *id, const char *rev,
+	      int want_body, struct cn_err *err)
+{
+	cJSON *row = cJSON_CreateObject(), *doc = NULL;
+
+	if (want_body) {
+		char *eid = curl_easy_escape(s->curl, id, 0);
+		char *erev = curl_easy_escape(s->curl, rev, 0);
+		struct cn_buf path;
+		long code;
+
+		cn_buf_init(&path, 0);
+		cn_buf_addf(&path, "/%s?rev=%s", eid ? eid : id,
+			    erev ? erev : rev);
+		curl_free(eid);
+		curl_free(erev);
+		code = http(s, "GET", path.ptr, NULL, 0, err);
+		cn_buf_free(&path);
+		if (code < 0) {
+			cJSON_Delete(row);
+			return -1;
+		}
+		if (code == 200)
+			doc = cJSON_ParseWithLength(s->resp.ptr, s->resp.len);
+	}
+	if (!cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		doc = cJSON_CreateObject();
+		cJSON_AddStringToObject(doc, "_id", id);
+		cJSON_AddStringToObject(doc, "_rev", rev);
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(doc, "_deleted");
+	cJSON_AddTrueToObject(doc, "_deleted");
+	cJSON_AddStringToObject(row, "id", id);
+	cJSON_AddTrueToObject(row, "deleted");
+	cJSON_AddItemToObject(row, "doc", doc);
+	cJSON_AddItemToArray(rows, row);
+	return 0;
+}
+
+/*
+ * The rows of one page of _changes (ids and revisions) that this store
+ * needs, each with its document, in a new array (caller frees): a
+ * revision it already has (its own push, seen again) is left out without
+ * reading the document; the others are read in one POST to _all_docs.
+ * Returns NULL with err on failure.
+ */
+static cJSON *
+fetch_docs(struct sync *s, const cJSON *res, struct cn_err *err)
+{
+	cJSON *rows = cJSON_CreateArray(), *j = NULL, *want, *got;
+	const cJSON *r;
+	int nkeys = 0;
+
+	want = cJSON_CreateArray();	/* the rows whose document is read */
+	cn_buf_reset(&s->body);
+	cn_buf_adds(&s->body, "{\"keys\":[");
+	cJSON_ArrayForEach(r, res)
+	{
+		const char *id = jstr(r, "id"), *uuid, *rev;
+		const cJSON *ch = cJSON_GetArrayItem(
+			cJSON_GetObjectItemCaseSensitive(r, "changes"), 0);
+		int deleted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+			r, "deleted"));
+		struct item it;
+		int k;
+
+		if (!id || !(rev = jstr(ch, "rev")))
+			continue;
+		if (strncmp(id, "device:", 7) == 0) {
+			if (deleted || strcmp(id + 7, s->device) == 0)
+				continue;
+		} else {
+			k = split_id(id, &uuid);
+			if (k < 0 || !(s->o->kinds & kinds[k].bit))
+				continue;
+			if (item_get(s, k, uuid, &it, err) < 0)
+				goto fail;
+			if (it.found && strcmp(it.rev, rev) == 0)
+				continue;	/* what we have */
+			if (deleted) {
+				if (!it.found)
+					continue;	/* never here */
+				if (add_tombstone(s, rows, id, rev,
+						  strcmp(it.state, "synced") != 0,
+						  err) < 0)
+					goto fail;
+				continue;
+			}
+		}
+		cJSON_AddItemToArray(want, cJSON_CreateString(id));
+		if (nkeys++)
+			cn_buf_addc(&s->body, ',');
+		json_strb(&s->body, id);
+	}
+	cn_buf_adds(&s->body, "]}");
+	if (!nkeys) {
+		cJSON_Delete(want);
+		return rows;
+	}
+	{
+		long code = http(s, "POST", "/_all_docs?include_docs=true",
+				 s->body.ptr, s->body.len, err);
+
+		if (code < 0)
+			goto fail;
+		if (code != 200) {
+			cn_err_set(err, CN_EUNAVAIL, "server %s: _all_docs: "
+				   "HTTP %ld", s->shown, code);
+			goto fail;
+		}
+	}
+	if (!(j = resp_json(s, "_all_docs", err)))
+		goto fail;
+	cJSON_ArrayForEach(got, cJSON_GetObjectItemCaseSensitive(j, "rows"))
+	{
+		const char *id = jstr(got, "id");
+		cJSON *doc = cJSON_GetObjectItemCaseSensitive(got, "doc");
+		const cJSON *val = cJSON_GetObjectItemCaseSensitive(got, "value");
+		cJSON *row;
+
+		if (!id)
+			continue;	/* not found (purged): nothing to do */
+		if (!cJSON_IsObject(doc)) {
+			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+				    val, "deleted")) && jstr(val, "rev") &&
+			    add_tombstone(s, rows, id, jstr(val, "rev"), 0,
+					  err) < 0)
+				goto fail;
+			continue;
+		}
+		row = cJSON_CreateObject();
+		cJSON_AddStringToObject(row, "id", id);
+		cJSON_AddItemToObject(row, "doc",
+				      cJSON_DetachItemViaPointer(got, doc));
+		cJSON_AddItemToArray(rows, row);
+	}
+	cJSON_Delete(j);
+	cJSON_Delete(want);
+	return rows;
+fail:
+	cJSON_Delete(j);
+	cJSON_Delete(want);
+	cJSON_Delete(rows);
+	return NULL;
+}
+
+/*
+ * The pull: pages of _changes since the checkpoint (ids only), the
+ * documents this store needs read with _all_docs, each page applied in
+ * one transaction with the checkpoint that follows it.  Returns 0, 1
+ * when the guard refused the server's deletions (nothing pulled), or -1.
+ */
 static int
 pull(struct sync *s, struct cn_err *err)
 {
 	char since[512], next[512];
+	cJSON *page;
 	int rc;
 
 	if (since_get(s, since, sizeof(since), err) < 0)
 		return -1;
-	rc = pull_guard(s, since, err);
-	if (rc != 0)
+	page = changes_page(s, since, s->batch, next, sizeof(next), err);
+	if (!page)
+		return -1;
+	rc = pull_guard(s, page, s->batch, next, err);
+	if (rc != 0) {
+		cJSON_Delete(page);
 		return rc;
+	}
 	for (;;) {
-		cJSON *j, *res, *r;
-		long code;
-		int count = 0;
+		const cJSON *res = cJSON_GetObjectItemCaseSensitive(page,
+								    "results");
+		int count = cJSON_GetArraySize(res);
+		cJSON *rows = fetch_docs(s, res, err);
 
-		if (s->o->stop && *s->o->stop) {
-			s->stats->stopped = 1;
-			return 0;
-		}
-		cn_buf_reset(&s->body);
-		cn_buf_addf(&s->body, "/_changes?include_docs=true&limit=%d"
-			    "&since=", s->batch);
-		add_since(s, &s->body, since);
-		if ((code = http(s, "GET", s->body.ptr, NULL, 0, err)) < 0)
+		cJSON_Delete(page);
+		if (!rows)
 			return -1;
-		if (code != 200)
-			return cn_err_set(err, CN_EUNAVAIL, "server %s: "
-					  "_changes: HTTP %ld", s->shown,
-					  code);
-		if (!(j = resp_json(s, "_changes", err)))
-			return -1;
-		res = cJSON_GetObjectItemCaseSensitive(j, "results");
-		if (!cJSON_IsArray(res)) {
-			cJSON_Delete(j);
-			return cn_err_set(err, CN_EDATA, "server %s: "
-					  "_changes: no results", s->shown);
-		}
-		seq_text(cJSON_GetObjectItemCaseSensitive(j, "last_seq"), next,
-			 sizeof(next));
-		count = cJSON_GetArraySize(res);
 		if (!s->o->dry_run && begin(s, err) < 0) {
-			cJSON_Delete(j);
+			cJSON_Delete(rows);
 			return -1;
 		}
-		rc = 0;
-		for (int pass = 0; pass <= K_N && rc == 0; pass++)
-			cJSON_ArrayForEach(r, res)
-			{
-				if (row_rank(r) != pass)
-					continue;
-				if ((rc = pull_one(s, r, err)) < 0)
-					break;
-			}
-		cJSON_Delete(j);
+		rc = pull_rows(s, rows, err);
+		cJSON_Delete(rows);
 		if (rc < 0) {
 			if (!s->o->dry_run)
 				rollback(s);
@@ -2081,6 +2271,14 @@ pull(struct sync *s, struct cn_err *err)
 		snprintf(since, sizeof(since), "%s", next);
 		if (count < s->batch)
 			break;
+		if (s->o->stop && *s->o->stop) {
+			s->stats->stopped = 1;
+			return 0;
+		}
+		page = changes_page(s, since, s->batch, next, sizeof(next),
+				    err);
+		if (!page)
+			return -1;
 	}
 	return 0;
 }
@@ -2662,6 +2860,49 @@ cn_sync_run(struct cn_store *st, const struct cn_sync_opts *o,
 out:
 	if (dry_tx)
 		rollback(&s);
+	sync_free(&s);
+	return rc;
+}
+
+/*
+ * Applies one _changes answer as a pull batch does, with no server: for
+ * tests and the fuzz target of the CouchDB parser (see internal.h).
+ */
+int
+cn_sync_apply_changes(struct cn_store *st, const struct cn_sync_opts *o,
+		      const char *body, size_t len,
+		      struct cn_sync_stats *stats, struct cn_err *err)
+{
+	struct sync s;
+	cJSON *j = NULL;
+	const cJSON *res;
+	int rc = -1;
+
+	if (sync_init(&s, st, o, stats, err) < 0)
+		goto out;
+	s.shown = strdup("<input>");
+	s.remote = strdup("<input>");
+	if (!s.shown || !s.remote) {
+		cn_err_set(err, CN_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if (setting_get(s.db, "sync_device_id", s.device, sizeof(s.device),
+			err) < 0)
+		goto out;
+	if (!s.device[0])
+		cn_uuid7(s.device);
+	if (!(j = cJSON_ParseWithLength(body, len))) {
+		cn_err_set(err, CN_EDATA, "_changes: the answer is not JSON");
+		goto out;
+	}
+	res = cJSON_GetObjectItemCaseSensitive(j, "results");
+	if (!cJSON_IsArray(res)) {
+		cn_err_set(err, CN_EDATA, "_changes: no results");
+		goto out;
+	}
+	rc = pull_rows(&s, res, err);
+out:
+	cJSON_Delete(j);
 	sync_free(&s);
 	return rc;
 }
