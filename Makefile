@@ -5,6 +5,7 @@
 #   make check      build and run every test (prove, TAP)
 #   make check-asan the same under AddressSanitizer and UBSan (build-asan/)
 #   make check-valgrind the same with every tool and unit test under valgrind
+#   make fuzz       libFuzzer targets (clang, ASan+UBSan) for FUZZ_TIME seconds each
 #   make bench      benchmarks against sqlite3 (prints ratios, see bench/RESULTS.md)
 #   make deps       install the Debian packages the build and the tests need
 #   make install PREFIX=/usr/local DESTDIR=
@@ -33,6 +34,9 @@ TOOLS   := $(patsubst cmd/%.c,%,$(wildcard cmd/carnet-*.c)) carnet
 BINS    := $(addprefix $(B)/bin/,$(TOOLS))
 UNIT_SRC := $(wildcard tests/unit/t-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%.t)
+# the fuzz targets, replayed over their seed corpora as unit tests
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
+UNIT_BIN += $(FUZZ_SRC:tests/fuzz/%.c=$(B)/tests/%.t)
 CLI_TESTS := $(sort $(wildcard tests/cli/t*.sh))
 MANPAGES := $(wildcard man/*.[157])
 
@@ -45,7 +49,7 @@ DEB_TEST  := sqlite3 jq perl mandoc time valgrind bsdextrautils bsdutils curl ka
 NODE_DEPS := .deps/node
 NPM_PKGS  := pouchdb-server@4.2.0 pouchdb@9.0.0 pouchdb-adapter-memory@9.0.0
 
-.PHONY: all demo check check-asan check-valgrind bench deps install uninstall clean lint \
+.PHONY: all demo check check-asan check-valgrind bench deps install uninstall clean lint fuzz \
         format man-lint
 
 all: $(BINS) $(B)/libcarnet.a $(B)/libcarnet.so
@@ -68,6 +72,12 @@ $(B)/bin/%: $(B)/cmd/%.o $(CLI_OBJ) $(B)/libcarnet.a
 $(B)/tests/%.t: tests/unit/%.c tests/unit/tap.h $(B)/libcarnet.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/libcarnet.a $(LIBS)
+
+$(B)/tests/fuzz-%.t: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) \
+                     $(B)/libcarnet.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -DFUZZ_NAME='"$*"' -o $@ $< tests/fuzz/replay.c \
+	  $(B)/libcarnet.a $(LIBS)
 
 $(B)/carnet.pc: Makefile
 	@mkdir -p $(dir $@)
@@ -105,6 +115,47 @@ check-valgrind: all $(UNIT_BIN)
 	  chmod +x $(B)/vg-bin/$$t; done
 	CARNET_BIN=$(abspath $(B))/vg-bin prove --exec '$(VALGRIND)' $(UNIT_BIN)
 	CARNET_BIN=$(abspath $(B))/vg-bin prove --exec env $(CLI_TESTS)
+
+# libFuzzer targets: the library rebuilt with clang into $(B)/fuzz, each
+# target run FUZZ_TIME seconds (or FUZZ_RUNS inputs) from its seed corpus
+# (tests/fuzz/corpus/NAME, read only); new inputs go to $(B)/fuzz/corpus,
+# crashes to $(B)/fuzz/crash-*.  make fuzz FUZZ_TARGETS='csv json'
+FUZZ_CC    ?= clang
+FUZZ_TIME  ?= 30
+FUZZ_RUNS  ?= -1
+FUZZ_TARGETS ?= $(FUZZ_SRC:tests/fuzz/fuzz-%.c=%)
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_FLAGS := -std=c11 $(WARN) -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
+FUZZ_OBJ   := $(LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
+
+# the readers' window shrunk so that small inputs cross its boundaries
+$(B)/fuzz/obj/lib/stream.o: FUZZ_DEFS := -DCHUNK=16 -DREAD_MAX=16 \
+  -D"RECORD_MAX=((size_t)1024)"
+
+$(B)/fuzz/obj/%.o: %.c lib/carnet.h $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_DEFS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
+	  -c -o $@ $<
+
+$(B)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(wildcard tests/fuzz/*.h) $(FUZZ_OBJ)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< \
+	  $(FUZZ_OBJ) $(LIBS)
+
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 || $(MAKE) --no-print-directory \
+	  DEB_BUILD='$(DEB_BUILD) clang libclang-rt-dev' DEB_TEST= deps
+	$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz-%)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(B)/fuzz/corpus/$$t || exit 1; \
+	  echo "fuzz: $$t, $(FUZZ_TIME) s"; \
+	  $(B)/fuzz/fuzz-$$t -max_total_time=$(FUZZ_TIME) -runs=$(FUZZ_RUNS) \
+	    -print_final_stats=1 -artifact_prefix=$(B)/fuzz/ \
+	    $$( [ -f tests/fuzz/$$t.dict ] && echo -dict=tests/fuzz/$$t.dict ) \
+	    $(B)/fuzz/corpus/$$t tests/fuzz/corpus/$$t >$(B)/fuzz/$$t.log 2>&1; \
+	  st=$$?; grep -E 'number_of_executed_units|^SUMMARY' $(B)/fuzz/$$t.log; \
+	  [ $$st = 0 ] || { tail -n 40 $(B)/fuzz/$$t.log; \
+	    echo "fuzz: $$t failed: see $(B)/fuzz/$$t.log"; exit 1; }; \
+	done
 
 # the minimal sendsms client of the SMS benchmark (bench/sms.sh)
 $(B)/bench/sendsms-client: bench/sendsms-client.c

@@ -28,4 +28,16 @@ int64_t cn_contact_rowid(struct cn_store *st, const char *id);
 /* The path the store was opened with. */
 const char *cn_store_path(struct cn_store *st);
 
+/*
+ * Applies one CouchDB _changes answer (body, len bytes, with
+ * include_docs) to st as a pull batch of cn_sync_run() does, without a
+ * server and without moving the checkpoint, inside the caller's
+ * transaction (the caller commits or rolls back).  For tests and fuzzing.
+ * Returns 0, or -1 with err (CN_EDATA: not JSON, no results array, a
+ * document without _rev; store errors).
+ */
+int cn_sync_apply_changes(struct cn_store *st, const struct cn_sync_opts *o,
+			  const char *body, size_t len,
+			  struct cn_sync_stats *stats, struct cn_err *err);
+
 #endif

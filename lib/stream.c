@@ -33,8 +33,13 @@
 
 #include "carnet.h"
 
+/* the fuzz targets build with a tiny window (see Makefile, make fuzz) */
+#ifndef CHUNK
 #define CHUNK		((size_t)64 << 10)	/* least free space per read */
+#endif
+#ifndef READ_MAX
 #define READ_MAX	((size_t)256 << 10)	/* most bytes per fread() */
+#endif
 #ifndef RECORD_MAX
 #define RECORD_MAX	((size_t)128 << 20)	/* largest record accepted */
 #endif
