@@ -1315,7 +1315,7 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 		cn_buf_init(&s.slots[i].body, 0);
 	}
 	for (;;) {
-		int running = 0, numfds = 0;
+		int running = 0, numfds = 0, done;
 		long wait_ms = 200;
 		double now;
 
@@ -1345,8 +1345,13 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 			continue;
 		}
 		curl_multi_perform(s.multi, &running);
+		done = s.inflight;
 		if (collect(&s, err) < 0)
 			goto out;
+		/* answers came in: refill their slots at once, before waiting
+		 * for the others (keeps --parallel requests in flight) */
+		if (s.inflight < done)
+			continue;
 		if (running) {
 			wait_ms = 100;
 			if (o->rate > 0) {
