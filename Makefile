@@ -169,8 +169,10 @@ bench: all $(B)/bench/sendsms-client
 demo: deps all
 	CARNET_BIN=$(abspath $(B))/bin examples/demo.sh
 
-# kannel (the test gateway) must not run as a system service: while it is
-# installed a policy-rc.d denies the start, and it is disabled at boot.
+# kannel (the test gateway) must not run as a system service: its postinst
+# starts bearerbox and wapbox (/etc/kannel/kannel.conf, admin port 13000,
+# wapbox 13002) through invoke-rc.d, so while it is installed a
+# policy-rc.d denies the start, and update-rc.d disables it at boot.
 deps:
 	@missing=; for p in $(DEB_BUILD) $(DEB_TEST); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' \
