@@ -213,6 +213,10 @@ sleep 0.3
 is "$(mt 24 | jq -c '[.text, .n]')" '["Ligne 1\nLigne 2 text x\n3 data\n",24]' \
 	"a text with line breaks arrives whole, as one MT"
 is "$(fakesmsc_count)" 24 "and counts one"
+sendsms "to=%2B33612345678&coding=1&text=%01%02bin"
+fakesmsc_wait 25
+is "$(mt 25 | jq -r '[.type, .coding, .hex] | join(" ")')" "data 8bit 010262696e" \
+	"coding=1: an 8-bit data line, its bytes in hex"
 
 # --- nothing left running -------------------------------------------------------
 pids=$(cat "$KANNEL_DIR/pids")
