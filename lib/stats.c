@@ -248,7 +248,8 @@ status_of(const unsigned char *s)
 /*
  * Appends the columns of a row query: the time (time_expr), the status,
  * the segments, then for each key of q its column (NULL for a period,
- * which comes from the time): only what the keys need is read.
+ * which comes from the time), then the message's id: only what the keys
+ * need is read.
  */
 static void
 row_cols(struct cn_buf *b, const struct cn_stats_query *q,
@@ -264,6 +265,7 @@ row_cols(struct cn_buf *b, const struct cn_stats_query *q,
 		default: cn_buf_adds(b, ", NULL"); break;
 		}
 	}
+	cn_buf_adds(b, ", m.id");
 }
 
 /* One group: its key values (ids; 0 for NULL; periods as a day or month
@@ -281,6 +283,7 @@ struct groups {
 	size_t cap, n;
 	const struct cn_stats_query *q;
 	int64_t last_day, last_month;	/* the month of last_day, cached */
+	int64_t min_id, max_id;	/* of the messages counted (0: none) */
 };
 
 /* The month number (months since 1970-01) of day number day. */
@@ -395,11 +398,16 @@ add_message(struct groups *gs, sqlite3_stmt *s, int base)
 	int64_t k[CN_STATS_MAXKEYS];
 	int64_t seg = sqlite3_column_int64(s, base + 2);
 	enum st st = status_of(sqlite3_column_text(s, base + 1));
+	int64_t id = sqlite3_column_int64(s, base + 3 + (int)gs->q->nkeys);
 	struct group *g;
 	struct cn_stats_fig *f;
 
 	if (st == ST_OTHER)
 		return 0;
+	if (!gs->min_id || id < gs->min_id)
+		gs->min_id = id;
+	if (id > gs->max_id)
+		gs->max_id = id;
 	for (size_t i = 0; i < gs->q->nkeys; i++)
 		k[i] = key_value(gs, i, s, base);
 	if (!(g = group_get(gs, k)))
@@ -449,9 +457,10 @@ where_clause(struct cn_buf *b, const struct cn_stats_query *q)
 }
 
 static sqlite3_stmt *
-prepare_q(sqlite3 *db, const char *sql, const struct cn_stats_query *q,
+prepare_q(sqlite3 *db, const char *sql, const struct groups *gs,
 	  int64_t fid, int64_t uid, struct cn_err *err)
 {
+	const struct cn_stats_query *q = gs->q;
 	sqlite3_stmt *s;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL)) {
@@ -463,6 +472,10 @@ prepare_q(sqlite3 *db, const char *sql, const struct cn_stats_query *q,
 	sqlite3_bind_int64(s, 3, fid);
 	sqlite3_bind_int64(s, 4, uid);
 	sqlite3_bind_int64(s, 5, q->campaign);
+	if (sqlite3_bind_parameter_count(s) >= 7) {
+		sqlite3_bind_int64(s, 6, gs->min_id);
+		sqlite3_bind_int64(s, 7, gs->max_id);
+	}
 	return s;
 }
 
@@ -472,7 +485,7 @@ static int
 sum_messages(sqlite3 *db, struct groups *gs, const char *sql, int64_t fid,
 	     int64_t uid, struct cn_err *err)
 {
-	sqlite3_stmt *s = prepare_q(db, sql, gs->q, fid, uid, err);
+	sqlite3_stmt *s = prepare_q(db, sql, gs, fid, uid, err);
 	int rc;
 
 	if (!s)
@@ -534,16 +547,20 @@ collect(sqlite3 *db, struct groups *gs, int64_t fid, int64_t uid,
 	/*
 	 * The replies, by message (the index reply_message keeps a
 	 * message's replies together); each joined to its message.  Read
-	 * from the reply side: replies are far fewer than messages.
+	 * from the reply side: replies are far fewer than messages; and
+	 * only those between the first and the last message counted (ids
+	 * grow with time), not every reply of the store's history.
 	 */
+	if (!gs->max_id)
+		goto done;
 	cn_buf_reset(&sql);
 	cn_buf_adds(&sql, "SELECT y.message_id, y.kind, y.rowid, ");
 	row_cols(&sql, q, "m.sent_at");
 	cn_buf_adds(&sql, " FROM reply y CROSS JOIN message m ON m.id = "
-		    "y.message_id WHERE y.message_id > 0 AND ");
+		    "y.message_id WHERE y.message_id BETWEEN ?6 AND ?7 AND ");
 	where_clause(&sql, q);
 	cn_buf_adds(&sql, " ORDER BY y.message_id");
-	s = prepare_q(db, sql.ptr, q, fid, uid, err);
+	s = prepare_q(db, sql.ptr, gs, fid, uid, err);
 	if (!s)
 		goto fail;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -588,6 +605,7 @@ collect(sqlite3 *db, struct groups *gs, int64_t fid, int64_t uid,
 		cn_sql_fail(err, db, "statistics");
 		goto fail_sql;
 	}
+done:
 	cn_buf_free(&sql);
 	return 0;
 fail:
