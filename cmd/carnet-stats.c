@@ -375,6 +375,59 @@ write_chart(struct cli *c, struct report *x, const char *path,
 	return 0;
 }
 
+static const char *
+plural(int64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* "SMS" or "recipient(s)" for n in unit u. */
+static const char *
+unit_name(enum cn_stats_unit u, int64_t n)
+{
+	return u == CN_STATS_SMS ? "SMS" : plural(n, "recipient", "recipients");
+}
+
+/* The figures for people, a few lines, in unit u for delivered, failed,
+ * pending and skipped. */
+static void
+print_figs(const struct cn_stats_fig *f, enum cn_stats_unit u)
+{
+	double dr = cn_stats_delivery_rate(f, u), rr = cn_stats_reply_rate(f);
+
+	printf("  sent:      %" PRId64 " %s, %" PRId64 " SMS (segments: the "
+	       "cost)\n", f->sent[1], plural(f->sent[1], "recipient",
+					      "recipients"), f->sent[0]);
+	printf("  delivered: %" PRId64 " %s", f->delivered[u],
+	       unit_name(u, f->delivered[u]));
+	if (dr >= 0)
+		printf(" (delivery rate %.1f%% of the %" PRId64 " with a known "
+		       "fate)", dr, f->delivered[u] + f->failed[u]);
+	printf("\n  failed:    %" PRId64 " %s\n", f->failed[u],
+	       unit_name(u, f->failed[u]));
+	printf("  pending:   %" PRId64 " %s (no receipt yet; not in the "
+	       "rate)\n", f->pending[u], unit_name(u, f->pending[u]));
+	if (f->skipped[1])
+		printf("  skipped:   %" PRId64 " %s (blacklisted, not sent)\n",
+		       f->skipped[u], unit_name(u, f->skipped[u]));
+	printf("  replies:   %" PRId64 " from %" PRId64 " %s", f->replies,
+	       f->replied, plural(f->replied, "recipient", "recipients"));
+	if (rr >= 0)
+		printf(" (reply rate %.1f%%)", rr);
+	printf("\n  opt-outs:  %" PRId64 "\n", f->optouts);
+	if (f->simulated[1])
+		printf("  simulated apart: %" PRId64 " %s, %" PRId64 " SMS\n",
+		       f->simulated[1], plural(f->simulated[1], "recipient",
+					       "recipients"), f->simulated[0]);
+}
+
+static int
+keep_totals(void *ctx, const struct cn_stats_row *r)
+{
+	*(struct cn_stats_fig *)ctx = r->fig;
+	return 1;
+}
+
 /* The report of the figures or the template ranking. */
 static int
 cmd_report(struct cli *c, struct opts *o, int templates)
@@ -438,6 +491,21 @@ cmd_report(struct cli *c, struct opts *o, int templates)
 	for (size_t i = 0; i < NFIG_COLS; i++)
 		cols[ncols++] = fig_cols[i];
 
+	/* the totals on a terminal, without --format: a few lines */
+	if (!templates && q.nkeys == 0 && !o->chart &&
+	    c->format == CN_FMT_AUTO && isatty(STDOUT_FILENO)) {
+		struct cn_stats_fig f;
+
+		memset(&f, 0, sizeof(f));
+		if (cn_stats_run(c->st, &q, keep_totals, &f, &err) < 0)
+			return cli_fail(c, &err);
+		printf("%s to %s, %s%s, %s%s\n", from, to,
+		       c->folder ? "folder " : "every folder",
+		       c->folder ? c->folder : "", c->user ? "user " : "every user",
+		       c->user ? c->user : "");
+		print_figs(&f, q.unit);
+		return 0;
+	}
 	x.c = c;
 	x.q = &q;
 	x.templates = templates;
@@ -490,24 +558,10 @@ out:
 
 /* ---------------------------------------------------------- campaign */
 
-static const char *
-plural(int64_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
-/* "SMS" or "recipient(s)" for n in unit u. */
-static const char *
-unit_name(enum cn_stats_unit u, int64_t n)
-{
-	return u == CN_STATS_SMS ? "SMS" : plural(n, "recipient", "recipients");
-}
-
 static void
 print_campaign(const struct cn_stats_campaign *s, enum cn_stats_unit u)
 {
 	const struct cn_stats_fig *f = &s->fig;
-	double dr = cn_stats_delivery_rate(f, u), rr = cn_stats_reply_rate(f);
 	char t[21];
 
 	printf("campaign %" PRId64 " '%s': folder %s", s->id, s->name,
@@ -544,30 +598,7 @@ print_campaign(const struct cn_stats_campaign *s, enum cn_stats_unit u)
 			       "\n", f->replies, f->optouts);
 		return;
 	}
-	printf("  sent:      %" PRId64 " %s, %" PRId64 " SMS (segments: the "
-	       "cost)\n", f->sent[1], plural(f->sent[1], "recipient",
-					      "recipients"), f->sent[0]);
-	printf("  delivered: %" PRId64 " %s", f->delivered[u],
-	       unit_name(u, f->delivered[u]));
-	if (dr >= 0)
-		printf(" (delivery rate %.1f%% of the %" PRId64 " with a known "
-		       "fate)", dr, f->delivered[u] + f->failed[u]);
-	printf("\n  failed:    %" PRId64 " %s\n", f->failed[u],
-	       unit_name(u, f->failed[u]));
-	printf("  pending:   %" PRId64 " %s (no receipt yet; not in the "
-	       "rate)\n", f->pending[u], unit_name(u, f->pending[u]));
-	if (f->skipped[1])
-		printf("  skipped:   %" PRId64 " %s (blacklisted, not sent)\n",
-		       f->skipped[u], unit_name(u, f->skipped[u]));
-	printf("  replies:   %" PRId64 " from %" PRId64 " %s", f->replies,
-	       f->replied, plural(f->replied, "recipient", "recipients"));
-	if (rr >= 0)
-		printf(" (reply rate %.1f%%)", rr);
-	printf("\n  opt-outs:  %" PRId64 "\n", f->optouts);
-	if (f->simulated[1])
-		printf("  simulated apart: %" PRId64 " %s, %" PRId64 " SMS\n",
-		       f->simulated[1], plural(f->simulated[1], "recipient",
-					       "recipients"), f->simulated[0]);
+	print_figs(f, u);
 }
 
 static int

@@ -36,4 +36,18 @@ is "$out" "campaign 1 'rappel-demo': folder default, user JK, sent, sent 2026-11
 run carnet-stats campaign rappel-demo --format json
 is "$(printf '%s' "$out" | jq -c '[.simulated, .sms, .simulated_sms, .simulated_recipients, .skipped]')" \
 	'[true,0,2,2,1]' "as JSON: simulated true, nothing sent"
+if command -v script >/dev/null; then
+	script -qec "carnet-stats" /dev/null | tr -d '\r' >tty.out
+	is "$(cat tty.out)" "2026-11-01 to 2026-11-30, every folder, every user
+  sent:      0 recipients, 0 SMS (segments: the cost)
+  delivered: 0 SMS
+  failed:    0 SMS
+  pending:   0 SMS (no receipt yet; not in the rate)
+  skipped:   1 SMS (blacklisted, not sent)
+  replies:   0 from 0 recipients
+  opt-outs:  0
+  simulated apart: 3 recipients, 3 SMS" "on a terminal: the totals for people, no rate without a denominator"
+else
+	ok 0 "# SKIP script(1) not installed"
+fi
 done_testing
