@@ -30,13 +30,15 @@ _failed=0
 plan() { echo "1..$1"; }
 done_testing() { echo "1..$_n"; [ "$_failed" = 0 ]; }
 
+# _result STATUS NAME [TODO-REASON]: a TAP line; a failure marked TODO
+# (a known bug, said in the output) is not counted
 _result() {
 	_n=$((_n + 1))
 	if [ "$1" = 0 ]; then
-		echo "ok $_n - $2"
+		echo "ok $_n - $2${3:+ # TODO $3}"
 	else
-		echo "not ok $_n - $2"
-		_failed=$((_failed + 1))
+		echo "not ok $_n - $2${3:+ # TODO $3}"
+		[ -n "${3:-}" ] || _failed=$((_failed + 1))
 	fi
 }
 
