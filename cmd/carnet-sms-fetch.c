@@ -22,7 +22,7 @@ static const char usage_text[] =
 	"usage: carnet-sms-fetch [options] [--campaign ID] [--wait] [-n]\n"
 	"       carnet-sms-fetch [options] --close-due [--wait] [-n]\n"
 	"       carnet-sms-fetch [options] --from-stdin [--input-format FMT] [--campaign ID] [-n]\n"
-	"       carnet-sms-fetch [options] --listen ADDRESS [--token-file FILE]\n"
+	"       carnet-sms-fetch [options] --listen [ADDRESS] [--token-file FILE]\n"
 	"           [--rate N] [--ready-file FILE]\n"
 	"\n"
 	"Without a mode option (cron, every minute): pulls what the provider\n"
@@ -38,9 +38,10 @@ static const char usage_text[] =
 	"      --from-stdin         apply receipts and replies read from stdin (CSV\n"
 	"                           or NDJSON: kind, ref, status or type, number,\n"
 	"                           text, time), all or nothing\n"
-	"      --listen ADDRESS     receive the gateway's callbacks over HTTP (Kannel\n"
+	"      --listen [ADDRESS]   receive the gateway's callbacks over HTTP (Kannel\n"
 	"                           dlr-url and sms-service get-url) on ADDRESS\n"
-	"                           (127.0.0.1:13080; '*:PORT' for every interface)\n"
+	"                           (default: sms.callback.listen, 127.0.0.1:13080;\n"
+	"                           '*:PORT' for every interface)\n"
 	"\n"
 	"Options:\n"
 	"      --wait               when another run holds the lock, wait for it\n"
@@ -223,6 +224,16 @@ parse(struct cli *c, struct opts *o, int argc, char **argv)
 {
 	int opt;
 
+	/* --listen without an address (last, or before another option)
+	 * takes sms.callback.listen: give getopt an empty argument */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--listen") == 0 &&
+		    (i + 1 == argc || argv[i + 1][0] == '-'))
+			argv[i] = (char *)"--listen=";
+	}
+
 	o->rate = 5000;
 	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORT "n", options,
 				  NULL)) != -1) {
@@ -395,17 +406,20 @@ run_listen(struct cli *c, struct opts *o, struct cn_fetch *f,
 		      o->token_file ? NULL : c->cfg.sms_callback_token, &token,
 		      err) < 0)
 		return -1;
-	if (!token && !loopback(o->listen)) {
+	if (!token && !loopback(*o->listen ? o->listen
+					   : c->cfg.sms_callback_listen)) {
 		return cn_err_set(err, CN_ECONFIG, "--listen %s: no callback "
 				  "token; one is required beyond the loopback "
 				  "(CARNET_CALLBACK_TOKEN or "
-				  "sms.callback.token_file)", o->listen);
+				  "sms.callback.token_file)",
+				  *o->listen ? o->listen
+					     : c->cfg.sms_callback_listen);
 	}
 	if (!token && !c->quiet)
 		cli_warn(c, "no callback token: any local process can post "
 			 "receipts and replies (set CARNET_CALLBACK_TOKEN or "
 			 "sms.callback.token_file)");
-	lo.address = o->listen;
+	lo.address = *o->listen ? o->listen : c->cfg.sms_callback_listen;
 	lo.token = token;
 	lo.max_body = 8192;
 	lo.rate = o->rate;

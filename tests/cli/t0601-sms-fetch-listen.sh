@@ -141,4 +141,16 @@ CARNET_CALLBACK_TOKEN=envtok listen_start
 is "$(get "t=envtok&ref=nope-env&type=1")" 200 "CARNET_CALLBACK_TOKEN is the token"
 is "$(get "t=$TOK&ref=nope-env&type=1")" 403 "and replaces the file's"
 listen_stop
+
+# --listen without an address: sms.callback.listen
+mkdir -p "$XDG_CONFIG_HOME/carnet"
+printf 'sms:\n  callback:\n    listen: 127.0.0.1:0\n    token_file: %s\n' "$T/cb.token" \
+	>"$XDG_CONFIG_HOME/carnet/config.yaml"
+rm -f ready
+carnet-sms-fetch --listen --ready-file ready >>events.out 2>>events.err &
+LPID=$!
+for _ in $(seq 600); do [ -s ready ] && break; sleep 0.05; done
+PORT=$(cat ready 2>/dev/null)
+is "$(get "t=$TOK&ref=nope-cfg&type=1")" 200 "--listen alone listens on sms.callback.listen, with sms.callback.token_file"
+listen_stop
 done_testing
