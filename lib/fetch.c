@@ -519,10 +519,14 @@ receipt_tx(struct cn_fetch *f, const void *arg, struct cn_err *err)
 	char cur[16] = "", phone[32] = "", ref[64] = "", number[32] = "";
 	int held = 0;
 
+	if (!status && r->kannel_type >= 0)
+		return cn_err_set(err, CN_EDATA, "receipt: type %d has none of "
+				  "the bits 1, 2, 4, 8, 16", r->kannel_type);
 	if (!status)
-		return cn_err_set(err, CN_EDATA, "receipt: unknown status '%s'",
-				  r->kannel_type >= 0 ? "type" : r->status
-							  ? r->status : "");
+		return cn_err_set(err, CN_EDATA, "receipt: unknown status '%s' "
+				  "(delivered, failed, expired, rejected, "
+				  "buffered, accepted)",
+				  r->status ? r->status : "");
 	if ((!r->ref || !*r->ref) && (!r->provider_id || !*r->provider_id))
 		return cn_err_set(err, CN_EDATA, "receipt: no reference and "
 				  "no provider id");
