@@ -260,7 +260,8 @@ http_open(struct sync *s, struct cn_err *err)
 	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &s->resp);
 	curl_easy_setopt(s->curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(s->curl, CURLOPT_USERAGENT, "carnet-sync/" CN_VERSION);
-	curl_easy_setopt(s->curl, CURLOPT_ACCEPT_ENCODING, "");
+	/* no Accept-Encoding: compressing answers costs the server more than
+	 * the bytes cost on a LAN */
 	if (o->username && *o->username) {
 		curl_easy_setopt(s->curl, CURLOPT_USERNAME, o->username);
 		curl_easy_setopt(s->curl, CURLOPT_PASSWORD,
@@ -2736,6 +2737,23 @@ publish_device(struct sync *s, struct cn_err *err)
 	return commit(s, err);
 }
 
+/* Whether this run publishes the device document: when it pushed or
+ * pulled something, or the last one is DEVICE_EVERY seconds old (a run
+ * with nothing to do then costs the server no write). */
+#define DEVICE_EVERY 600
+static int
+device_due(struct sync *s, struct cn_err *err)
+{
+	char last[32];
+
+	if (s->stats->pushed || s->stats->pulled || s->stats->conflicts)
+		return 1;
+	if (setting_get(s->db, "sync_last", last, sizeof(last), err) < 0)
+		return 1;
+	return !last[0] || s->now - strtoll(last, NULL, 10) >= DEVICE_EVERY ||
+	       s->now < strtoll(last, NULL, 10);
+}
+
 /* ------------------------------------------------------------- runs */
 
 static int
@@ -2854,7 +2872,8 @@ cn_sync_run(struct cn_store *st, const struct cn_sync_opts *o,
 	}
 	if (o->push && !s.stats->stopped && push(&s, err) < 0)
 		goto out;
-	if (!o->dry_run && !s.stats->stopped && publish_device(&s, err) < 0)
+	if (!o->dry_run && !s.stats->stopped && device_due(&s, err) &&
+	    publish_device(&s, err) < 0)
 		goto out;
 	rc = 0;
 out:

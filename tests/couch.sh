@@ -148,7 +148,7 @@ sync_as() {
 }
 
 # sqlof NAME QUERY: a query on store NAME
-sqlof() { sqlite3 -batch -csv "$T/$1.db" "$2"; }
+sqlof() { sqlite3 -batch -csv -cmd ".timeout 10000" "$T/$1.db" "$2"; }
 
 # server_count: the documents of the current database (not deleted)
 server_count() {
