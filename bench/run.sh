@@ -459,4 +459,16 @@ bench_sms() {
 if [[ ${BENCH_SMS:-1} = 1 ]]; then
 	bench_sms
 fi
+
+# --- carnet-sync (issue 8) -------------------------------------------------
+# bench/sync.sh: 100,000 contacts pushed and pulled through a local
+# PouchDB Server against PouchDB's own replicator and curl _bulk_docs, the
+# incremental and the no-op sync; BENCH_SYNC=0 skips it, and it runs alone
+# as bench/sync.sh (BENCH_SYNC_ROWS, BENCH_SYNC_REPEAT).  Exit 77: node or
+# pouchdb-server missing (make deps), reported and skipped.
+if [[ ${BENCH_SYNC:-1} = 1 ]]; then
+	st=0
+	CARNET_BIN=$CARNET_BIN BENCH_KEEP=$BENCH_KEEP "$here/sync.sh" || st=$?
+	[[ $st = 0 || $st = 77 ]] || die "the sync benchmark failed"
+fi
 ok=1
