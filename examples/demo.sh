@@ -62,3 +62,9 @@ echo
 echo "The store is an ordinary SQLite file:"
 echo "\$ sqlite3 $CARNET_STORE 'SELECT count(*) FROM contact'"
 sqlite3 "$CARNET_STORE" 'SELECT count(*) FROM contact'
+
+# --- sync (issue 8): two stores converging through a server ------------------
+echo
+echo "Sync: two machines' stores and one CouchDB-compatible server"
+echo "(examples/sync-demo.sh; skipped, with the reason, when no server can be started):"
+CARNET_BIN=$bin "$here/sync-demo.sh"
