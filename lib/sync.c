@@ -3083,7 +3083,7 @@ cn_sync_take(struct cn_store *st, int64_t id, int take_remote,
 
 	if (sync_init(&s, st, NULL, NULL, err) < 0)
 		goto out;
-	if (device_id(s.db, s.device, err) < 0 || begin(&s, err) < 0)
+	if (begin(&s, err) < 0)
 		goto out;
 	if (prep(&s, &q, "SELECT kind, uuid, remote FROM sync_conflict WHERE "
 		 "id = ?1 AND resolution IS NULL", err) < 0)
