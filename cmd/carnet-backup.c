@@ -16,7 +16,7 @@
 static const char usage_text[] =
 	"usage: carnet-backup [options] ls [--list NAME]\n"
 	"       carnet-backup [options] create --list NAME\n"
-	"       carnet-backup [options] export ID [--delimiter C]\n"
+	"       carnet-backup [options] export ID [--delimiter C] [--safe-csv | --no-safe-csv]\n"
 	"       carnet-backup [options] verify [ID]\n"
 	"       carnet-backup [options] prune [--days N] [--keep-last N] [--force] [--dry-run]\n"
 	"       carnet-backup [options] config --list NAME [--on | --off]\n"
@@ -33,6 +33,10 @@ static const char usage_text[] =
 	"  -n, --dry-run            prune: print what would be removed, remove nothing\n"
 	"      --on, --off          config: turn the list's automatic backups on or off\n"
 	"  -d, --delimiter C        export: CSV delimiter (default ',')\n"
+	"      --safe-csv           export: a cell starting with = + - @ that is not\n"
+	"                           an E.164 number gets a leading ' (spreadsheet\n"
+	"                           formulas); the default when stdout is a .csv file\n"
+	"      --no-safe-csv        export: write every cell as it is\n"
 	"      --store PATH         the store (default from config, $CARNET_STORE)\n"
 	"      --config FILE        the configuration file ($CARNET_CONFIG)\n"
 	"      --folder NAME        the folder (default from config; ls: every folder)\n"
@@ -67,6 +71,8 @@ enum {
 	OPT_FORCE,
 	OPT_ON,
 	OPT_OFF,
+	OPT_SAFE,
+	OPT_NOSAFE,
 };
 
 static const struct option options[] = {
@@ -79,6 +85,8 @@ static const struct option options[] = {
 	{"on", no_argument, NULL, OPT_ON},
 	{"off", no_argument, NULL, OPT_OFF},
 	{"delimiter", required_argument, NULL, OPT_DELIM},
+	{"safe-csv", no_argument, NULL, OPT_SAFE},
+	{"no-safe-csv", no_argument, NULL, OPT_NOSAFE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -89,6 +97,7 @@ struct opts {
 	long days, keep_last;	/* -1: from the configuration */
 	int force, dry_run, on, off;
 	char delim;
+	int safe;	/* --safe-csv 1, --no-safe-csv 0, else -1 */
 };
 
 
@@ -127,6 +136,8 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 		case OPT_DRYRUN: o->dry_run = 1; break;
 		case OPT_ON: o->on = 1; break;
 		case OPT_OFF: o->off = 1; break;
+		case OPT_SAFE: o->safe = 1; break;
+		case OPT_NOSAFE: o->safe = 0; break;
 		case OPT_DAYS:
 			if (number(c, "--days", optarg, &o->days) < 0)
 				return -1;
@@ -288,7 +299,8 @@ cmd_export(struct cli *c, struct opts *o, const char *arg)
 {
 	struct cn_err err;
 	struct cn_backup_info b;
-	struct cn_csv_opts csv = {o->delim ? o->delim : ',', 0};
+	struct cn_csv_opts csv = {o->delim ? o->delim : ',', 0,
+				  cli_safe_csv(o->safe)};
 	int64_t id;
 	int status;
 
@@ -517,6 +529,7 @@ main(int argc, char **argv)
 
 	cli_init(&c, "carnet-backup");
 	memset(&o, 0, sizeof(o));
+	o.safe = -1;
 	o.days = o.keep_last = -1;
 	if (parse(&c, &o, argc, argv, "+" SHORT_OPTS) < 0)
 		return cli_finish(&c, c.status);

@@ -601,7 +601,7 @@ add_stream(struct cli *c, const struct opts *o, const char *file)
 	struct cn_blacklist_result res;
 	struct cn_reader *rd = NULL;
 	struct cn_record *rec;
-	struct cn_csv_opts csv = {0, 0};
+	struct cn_csv_opts csv = {.delimiter = 0};
 	struct add_stats s;
 	struct cn_err err;
 	const char *name;
@@ -939,7 +939,7 @@ cmd_check(struct cli *c, struct opts *o, int n, char **args)
 	struct cn_reader *rd = NULL;
 	struct cn_writer *w = NULL;
 	struct cn_record *rec, outrec;
-	struct cn_csv_opts csv = {0, 0};
+	struct cn_csv_opts csv = {.delimiter = 0};
 	struct layout lay = {NULL, 0};
 	struct add_stats s;
 	struct cn_err err;

@@ -17,6 +17,7 @@
 static const char usage_text[] =
 	"usage: carnet-contacts [options] import --list NAME [import options] [FILE]\n"
 	"       carnet-contacts [options] export --list NAME [--delimiter C]\n"
+	"           [--safe-csv | --no-safe-csv]\n"
 	"       carnet-contacts [options] ls\n"
 	"       carnet-contacts [options] rm --list NAME [--dry-run] [--force]\n"
 	"\n"
@@ -34,6 +35,10 @@ static const char usage_text[] =
 	"      --clear-empty        an empty cell clears the field (default: keeps it)\n"
 	"      --input-format FMT   csv, json or auto (default: auto)\n"
 	"  -d, --delimiter C        CSV delimiter (default: detected; ',' on output)\n"
+	"      --safe-csv           export: a cell starting with = + - @ that is not\n"
+	"                           an E.164 number gets a leading ' (spreadsheet\n"
+	"                           formulas); the default when stdout is a .csv file\n"
+	"      --no-safe-csv        export: write every cell as it is\n"
 	"\n"
 	"Common options:\n"
 	"      --store PATH         the store (default from config, $CARNET_STORE)\n"
@@ -74,6 +79,8 @@ enum {
 	OPT_REJECTS,
 	OPT_CLEAR,
 	OPT_INFMT,
+	OPT_SAFE,
+	OPT_NOSAFE,
 };
 
 static const struct option options[] = {
@@ -90,6 +97,8 @@ static const struct option options[] = {
 	{"input-format", required_argument, NULL, OPT_INFMT},
 	{"delimiter", required_argument, NULL, OPT_DELIM},
 	{"force", no_argument, NULL, OPT_FORCE},
+	{"safe-csv", no_argument, NULL, OPT_SAFE},
+	{"no-safe-csv", no_argument, NULL, OPT_NOSAFE},
 	{NULL, 0, NULL, 0},
 };
 
@@ -106,6 +115,7 @@ struct opts {
 	enum cn_format infmt;
 	char delim;
 	int dry_run, atomic, clear_empty, force;
+	int safe;	/* --safe-csv 1, --no-safe-csv 0, else -1 */
 };
 
 /*
@@ -134,6 +144,8 @@ parse(struct cli *c, struct opts *o, int argc, char **argv,
 		case OPT_ATOMIC: o->atomic = 1; break;
 		case OPT_CLEAR: o->clear_empty = 1; break;
 		case OPT_FORCE: o->force = 1; break;
+		case OPT_SAFE: o->safe = 1; break;
+		case OPT_NOSAFE: o->safe = 0; break;
 		case OPT_MODE:
 			if (cn_import_mode_parse(optarg, &o->mode) < 0)
 				return cli_stop(c, cli_usage_error(
@@ -323,7 +335,7 @@ cmd_import(struct cli *c, struct opts *o, int argc, char **argv)
 	struct cn_reader *rd = NULL;
 	struct cn_import_opts io;
 	struct cn_import_stats stats;
-	struct cn_csv_opts csv = {o->delim, 0};
+	struct cn_csv_opts csv = {.delimiter = o->delim};
 	struct cn_buf map;
 	struct reject_ctx rc;
 	struct cli_progress progress;
@@ -474,7 +486,8 @@ static int
 cmd_export(struct cli *c, struct opts *o)
 {
 	struct cn_err err;
-	struct cn_csv_opts csv = {o->delim ? o->delim : ',', 0};
+	struct cn_csv_opts csv = {o->delim ? o->delim : ',', 0,
+				  cli_safe_csv(o->safe)};
 	int status;
 
 	if (!o->list)
@@ -608,6 +621,7 @@ main(int argc, char **argv)
 
 	cli_init(&c, "carnet-contacts");
 	memset(&o, 0, sizeof(o));
+	o.safe = -1;
 	o.mode = CN_MODE_UPSERT;
 	/* options before the command: stop at the first operand */
 	if (parse(&c, &o, argc, argv, "+" SHORT_OPTS) < 0)

@@ -363,7 +363,7 @@ from_file(struct cli *c, struct opts *o)
 	struct cn_err err;
 	struct cn_reader *rd;
 	struct cn_import_opts io;
-	struct cn_csv_opts csv = {o->delim, 0};
+	struct cn_csv_opts csv = {.delimiter = o->delim};
 	struct cn_buf map;
 	struct run r = {c, o, NULL, o->file, 0, NULL, 0};
 	FILE *in = stdin;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -375,4 +376,22 @@ cli_time(long long t, char buf[21])
 	    strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, 21, "%lld", t);
 	return buf;
+}
+
+int
+cli_safe_csv(int opt)
+{
+	char path[4096];
+	struct stat sb;
+	ssize_t n;
+
+	if (opt >= 0)
+		return opt;
+	if (fstat(STDOUT_FILENO, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return 0;
+	n = readlink("/proc/self/fd/1", path, sizeof(path) - 1);
+	if (n < 4)
+		return 0;
+	path[n] = '\0';
+	return strcasecmp(path + n - 4, ".csv") == 0;
 }

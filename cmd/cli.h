@@ -132,4 +132,9 @@ double cli_seconds(void);
 /* Formats a Unix time as "2026-11-22T08:30:00Z" into buf[21]. */
 const char *cli_time(long long t, char buf[21]);
 
+/* Whether CSV written on stdout neutralises spreadsheet formulas
+ * (cn_csv_opts.safe): opt is 1 (--safe-csv), 0 (--no-safe-csv) or -1
+ * (neither: on when stdout is a regular file whose name ends in .csv). */
+int cli_safe_csv(int opt);
+
 #endif

@@ -137,7 +137,16 @@ const struct cn_field *cn_record_get(const struct cn_record *r,
 struct cn_csv_opts {
 	char delimiter;	/* 0: auto-detect from the header (',' ';' '\t') */
 	char quote;	/* 0: '"' */
+	int safe;	/* writer: neutralise spreadsheet formulas (a cell
+			   starting with = + - @, tab or CR that is not an
+			   E.164 number gets a leading "'"); see
+			   cn_csv_formula_cell() */
 };
+
+/* Whether the cell s[0, n) would be read as a formula by a spreadsheet:
+ * it starts with '=', '+', '-', '@', a tab or a CR and is not a phone
+ * number in E.164 form ("+" then 7 to 15 digits). */
+int cn_csv_formula_cell(const char *s, size_t n);
 
 struct cn_reader;
 

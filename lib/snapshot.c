@@ -590,7 +590,7 @@ tar_add_mem(struct snap *s, const char *rel, const void *data, size_t n,
 	unsigned char md[32];
 
 	if (full_name(s, rel) < 0 ||
-	    tar_header(s, s->path.ptr, n, 0644) < 0 ||
+	    tar_header(s, s->path.ptr, n, 0600) < 0 ||
 	    gz_write(s, data, n, Z_NO_FLUSH) < 0 || tar_pad(s, n) < 0)
 		return -1;
 	if (!sum)
@@ -655,7 +655,7 @@ stage_add(struct snap *s, FILE *fp, const char *rel)
 	if (fflush(fp) != 0 || ferror(fp) || fstat(fileno(fp), &sb) < 0) {
 		rc = write_fail(s, s->stage);
 	} else {
-		rc = tar_add_file(s, rel, fp, (uint64_t)sb.st_size, 0644);
+		rc = tar_add_file(s, rel, fp, (uint64_t)sb.st_size, 0600);
 	}
 	fclose(fp);
 	unlink(s->stage);
@@ -1155,7 +1155,7 @@ cn_snapshot_write(struct cn_store *st, const char *config_path, FILE *out,
 	ro = NULL;
 	if (add_lists(&s) < 0)
 		goto out;
-	if (s.have_conf && add_path(&s, s.conf, "config.yaml", 0644) < 0)
+	if (s.have_conf && add_path(&s, s.conf, "config.yaml", 0600) < 0)
 		goto out;
 	if (tar_add_mem(&s, "SHA256SUMS", s.sums.ptr, s.sums.len, 0) < 0 ||
 	    gz_write(&s, zero, sizeof(zero), Z_FINISH) < 0)

@@ -1479,6 +1479,7 @@ struct cn_writer {
 	enum cn_format fmt;
 	char delim;
 	char quote;
+	int safe;		/* CSV: neutralise formulas (cn_csv_opts) */
 	const char *const *cols;
 	size_t ncols;
 	size_t nhead;		/* CSV: fields in the header row */
@@ -1608,11 +1609,29 @@ writer_flush(struct cn_writer *w, struct cn_err *err)
 	return 0;
 }
 
+int
+cn_csv_formula_cell(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!n || !s[0] || !strchr("=+-@\t\r", s[0]))
+		return 0;
+	/* "+33612345678" stays a phone number */
+	if (s[0] == '+' && n >= 8 && n <= 16 && s[1] >= '1' && s[1] <= '9') {
+		for (i = 2; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == n)
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * Appends one CSV field, preceded by the delimiter when sep, quoted only
  * when it holds the delimiter, the quote, CR or LF, or starts or ends
  * with a blank (which readers trim).  Room for the worst case is made
- * first, then the bytes are stored directly.  Returns 0 or -1.
+ * first, then the bytes are stored directly.  With w->safe, a formula
+ * (cn_csv_formula_cell) is quoted after a "'".  Returns 0 or -1.
  */
 static int
 csv_put_field(struct cn_writer *w, int sep, const char *s, size_t n)
@@ -1621,21 +1640,26 @@ csv_put_field(struct cn_writer *w, int sep, const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 	char *o;
 	size_t i = 0;
+	int neuter = w->safe && cn_csv_formula_cell(s, n);
 
-	if (n > (SIZE_MAX - 4) / 2 || out_reserve(b, 2 * n + 4) < 0)
+	if (n > (SIZE_MAX - 5) / 2 || out_reserve(b, 2 * n + 5) < 0)
 		return -1;
 	o = b->ptr + b->len;
 	if (sep)
 		*o++ = w->delim;
 	if (n && u[0] != ' ' && u[0] != '\t' && u[n - 1] != ' ' &&
-	    u[n - 1] != '\t')
+	    u[n - 1] != '\t' && !neuter)
 		while (i < n && !w->special[u[i]])
 			i++;
 	if (i == n) {
 		memcpy(o, s, n);
 		o += n;
 	} else {
+		/* a neutralised formula is quoted, after a "'" that a
+		 * spreadsheet reads as "this cell is text" */
 		*o++ = w->quote;
+		if (neuter)
+			*o++ = '\'';
 		for (i = 0; i < n; i++) {
 			if (s[i] == w->quote)
 				*o++ = w->quote;	/* doubled */
@@ -1970,6 +1994,7 @@ cn_writer_open(FILE *fp, enum cn_format fmt, const char *const *columns,
 	w->fmt = fmt;
 	w->delim = delim;
 	w->quote = quote;
+	w->safe = opts && opts->safe;
 	w->cols = columns;
 	w->ncols = columns ? ncolumns : 0;
 	w->special[(unsigned char)delim] = 1;

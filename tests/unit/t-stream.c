@@ -36,7 +36,7 @@ static int
 rd_open(struct rd *t, const char *name, const char *s, size_t n,
 	enum cn_format fmt, char delim)
 {
-	struct cn_csv_opts o = {delim, 0};
+	struct cn_csv_opts o = {.delimiter = delim};
 
 	cn_err_clear(&t->err);
 	t->fp = input(s, n);
@@ -748,7 +748,7 @@ test_csv_writer(void)
 	{
 		static const char *const cols[] = {"id", "name"};
 		static const char *const one[] = {"only", ""};
-		struct cn_csv_opts o = {';', 0};
+		struct cn_csv_opts o = {.delimiter = ';'};
 
 		wr_open(&t, CN_FMT_CSV, cols, 2);
 		out = wr_close(&t, &rc);
