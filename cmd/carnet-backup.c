@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -505,6 +506,7 @@ static int
 cmd_snapshot(struct cli *c)
 {
 	struct cn_err err;
+	struct stat sb;
 	int status;
 
 	if (isatty(STDOUT_FILENO))
@@ -513,6 +515,11 @@ cmd_snapshot(struct cli *c)
 				       "FILE.tar.gz");
 	if ((status = cli_open(c)))
 		return status;
+	/* the whole store goes there: a file the shell just created with
+	 * its umask becomes private, like every other copy of the store */
+	if (fstat(STDOUT_FILENO, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    (sb.st_mode & 077))
+		fchmod(STDOUT_FILENO, sb.st_mode & 0700);
 	if (cn_snapshot_write(c->st, c->cfg.path, stdout, &err) < 0)
 		return cli_fail(c, &err);
 	return 0;
