@@ -42,7 +42,7 @@ is "$(STORE=$T/X.db store_sum)" "$before" "$target: and nothing changed"
 # --- killed in the middle of the push ---------------------------------------------
 store_config A
 as A carnet-contacts import --list clients many.csv >/dev/null 2>&1
-as A carnet-sync --batch 100 -v >"$T/a1.out" 2>"$T/a1.err" &
+(exec carnet-sync --store "$T/A.db" --config "$T/A.yaml" --batch 100 -v >"$T/a1.out" 2>"$T/a1.err") &
 pid=$!
 wait_for "$T/a1.err" "pushed 100 documents \(1000 in all\)"
 ok $? "$target: the first run pushes batch after batch"
@@ -61,7 +61,7 @@ is "$(sqlof A "SELECT count(*) FROM sync_item WHERE state <> 'synced'")" 0 "$tar
 
 # --- killed in the middle of the pull ---------------------------------------------
 store_config B
-as B carnet-sync --batch 100 -v >"$T/b1.out" 2>"$T/b1.err" &
+(exec carnet-sync --store "$T/B.db" --config "$T/B.yaml" --batch 100 -v >"$T/b1.out" 2>"$T/b1.err") &
 pid=$!
 wait_for "$T/b1.err" "pulled 100 changes.*" && sleep 0.3
 kill -9 $pid
@@ -88,7 +88,7 @@ if [ "$target" = pouch ]; then
 	printf 'sms:\n  http_timeout: 2\n' >>"$T/C.yaml"
 	{ echo email; for i in $(seq 1 2000); do echo "n$i@example.com"; done; } >more.csv
 	as C carnet-contacts import --list more more.csv >/dev/null 2>&1
-	as C carnet-sync --batch 100 -v --push-only >"$T/c1.out" 2>"$T/c1.err" &
+	(exec carnet-sync --store "$T/C.db" --config "$T/C.yaml" --batch 100 -v --push-only >"$T/c1.out" 2>"$T/c1.err") &
 	pid=$!
 	wait_for "$T/c1.err" "pushed 100 documents \(500 in all\)"
 	couch_freeze
