@@ -233,7 +233,9 @@ struct cn_listen_opts {
 };
 
 /*
- * Serves Kannel callbacks with libmicrohttpd until *stop becomes
+ * Serves Kannel callbacks (GET with parameters, a form POST, or Kannel's
+ * post-url: text body with X-Kannel-From/To headers and the charset in
+ * Content-Type) with libmicrohttpd until *stop becomes
  * non-zero (checked every 100 ms): each one is written to the store in
  * its own transaction (through f) before the answer, 200 "ok"; 403 for
  * a missing or wrong token (compared in constant time), nothing stored;

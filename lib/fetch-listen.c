@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -123,6 +124,62 @@ add_param(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+/* Appends "&name=" and value URL-encoded.  Returns 0 or -1. */
+static int
+add_encoded(struct cn_buf *b, const char *name, const char *v, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	if ((b->len && cn_buf_addc(b, '&') < 0) || cn_buf_adds(b, name) < 0 ||
+	    cn_buf_addc(b, '=') < 0)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)v[i];
+		char e[3] = {'%', hex[ch >> 4], hex[ch & 15]};
+
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
+		    ch == '_' || ch == '~') {
+			if (cn_buf_addc(b, (char)ch) < 0)
+				return -1;
+		} else if (cn_buf_add(b, e, 3) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Kannel's post-url: the text is the body, the numbers are in the
+ * headers X-Kannel-From (the handset; needs send-sender) and
+ * X-Kannel-To, the charset in Content-Type.  Appends them to r->q as
+ * the parameters of a get-url would be.  Returns 0 or -1.
+ */
+static int
+kannel_post(struct req *r, struct MHD_Connection *c, const char *from,
+	    const char *ct, const struct cn_buf *body)
+{
+	const char *to = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     "X-Kannel-To");
+	const char *cs = ct ? strcasestr(ct, "charset=") : NULL;
+
+	if (add_encoded(&r->q, "p", from, strlen(from)) < 0 ||
+	    (to && add_encoded(&r->q, "P", to, strlen(to)) < 0) ||
+	    add_encoded(&r->q, "text", body->ptr, body->len) < 0)
+		return -1;
+	if (cs) {
+		size_t n;
+
+		cs += 8;
+		if (*cs == '"')
+			cs++;
+		n = strcspn(cs, "\"; ");
+		if (n && add_encoded(&r->q, "C", cs, n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static enum MHD_Result
 answer(struct MHD_Connection *c, unsigned code, struct MHD_Response *resp)
 {
@@ -179,20 +236,27 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (post && r->q.len) {
-		/* the body first, then the query's parameters */
-		struct cn_buf body;
+	if (post && r->q.len && !r->too_big) {
+		/* the query's parameters, then the body's: a form's
+		 * (URL-encoded already), or Kannel's post-url text with its
+		 * X-Kannel headers */
+		struct cn_buf body = r->q;
+		const char *ct = MHD_lookup_connection_value(
+			c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+		const char *from = MHD_lookup_connection_value(
+			c, MHD_HEADER_KIND, "X-Kannel-From");
 
-		cn_buf_init(&body, (size_t)l->o->max_body);
-		if (cn_buf_add(&body, r->q.ptr, r->q.len) < 0)
-			r->too_big = 1;
-		cn_buf_reset(&r->q);
+		cn_buf_init(&r->q, (size_t)l->o->max_body * 4 + 1024);
 		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_param,
 					  r);
-		if (!r->too_big && body.len &&
-		    ((r->q.len && cn_buf_addc(&r->q, '&') < 0) ||
-		     cn_buf_add(&r->q, body.ptr, body.len) < 0))
+		if (from && (!ct || strncasecmp(ct, "application/x-www-form-"
+						"urlencoded", 33) != 0)) {
+			if (kannel_post(r, c, from, ct, &body) < 0)
+				r->too_big = 1;
+		} else if ((r->q.len && cn_buf_addc(&r->q, '&') < 0) ||
+			   cn_buf_add(&r->q, body.ptr, body.len) < 0) {
 			r->too_big = 1;
+		}
 		cn_buf_free(&body);
 	} else {
 		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_param,

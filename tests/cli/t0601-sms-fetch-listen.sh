@@ -89,6 +89,12 @@ is "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "http://127.0.0.1:$PORT/d
 # POST with a form body (post-url style) works as GET does
 is "$(curl -s -o /dev/null -w '%{http_code}' --data "from=%2B33600000003&text=Merci" "http://127.0.0.1:$PORT/mo?t=$TOK")" 200 "a form POST: 200"
 is "$(sql_raw "SELECT body FROM reply WHERE phone = '+33600000003'")" Merci "its reply is stored"
+# Kannel's post-url: the text is the body (UCS-2: UTF-16BE), the numbers in X-Kannel headers
+printf '\000D\000\351\000j\000\340' >ucs2.body	# "Déjà" in UTF-16BE
+is "$(curl -s -o /dev/null -w '%{http_code}' -H 'X-Kannel-From: +33600000004' -H 'X-Kannel-To: 36180' \
+	-H 'Content-Type: text/plain; charset=UTF-16BE' --data-binary @ucs2.body "http://127.0.0.1:$PORT/mo?t=$TOK")" 200 \
+	"a post-url MO (X-Kannel-From, UTF-16BE body): 200"
+is "$(sql_raw "SELECT body FROM reply WHERE phone = '+33600000004'")" "Déjà" "its text is decoded from UTF-16BE"
 
 # --- events on stdout, as they come -----------------------------------------------------------
 sleep 0.2
@@ -99,7 +105,8 @@ receipt failed 3 +33600000003
 receipt delivered 4 +33600000004
 reply reply 1 +33600000001
 optout STOP 2 +33600000002
-reply reply 3 +33600000003" "one NDJSON event per change, in order"
+reply reply 3 +33600000003
+reply reply 4 +33600000004" "one NDJSON event per change, in order"
 listen_stop
 is "$?" 0 "SIGTERM stops the receiver, exit 0"
 
