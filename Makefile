@@ -127,6 +127,7 @@ FUZZ_TARGETS ?= $(FUZZ_SRC:tests/fuzz/fuzz-%.c=%)
 FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_FLAGS := -std=c11 $(WARN) -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)
 FUZZ_OBJ   := $(LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
+.SECONDARY: $(FUZZ_OBJ)
 
 # the readers' window shrunk so that small inputs cross its boundaries
 $(B)/fuzz/obj/lib/stream.o: FUZZ_DEFS := -DCHUNK=16 -DREAD_MAX=16 \
