@@ -191,7 +191,8 @@ struct cn_chart {
  * Writes the chart as a standalone SVG document to fp: one stacked bar
  * per point (delivered, failed, pending; each bar a <g class="bar">
  * holding a <title> and three <rect>), the reply rate as a line on a
- * secondary axis (0-100 %), both axes labelled, a legend and the title.
+ * secondary axis (0-100 %, or 0-50, 25, 10 or 5 % when every rate is
+ * below), both axes labelled, a legend and the title.
  * Labels are thinned so that they never overlap, whatever the number of
  * points.  Returns 0, or -1 with err (CN_ECANTCREAT on a write error).
  */

@@ -86,6 +86,8 @@ cn_chart_svg(FILE *fp, const struct cn_chart *c, struct cn_err *err)
 	int64_t max = 0, step, top;
 	size_t every;
 	int width, height, markers;
+	static const double tops[] = {5, 10, 25, 50, 100};
+	double max2 = 0, top2 = 100;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct cn_chart_point *p = &c->points[i];
@@ -93,7 +95,16 @@ cn_chart_svg(FILE *fp, const struct cn_chart *c, struct cn_err *err)
 
 		if (t > max)
 			max = t;
+		if (p->reply_rate > max2)
+			max2 = p->reply_rate;
 	}
+	/* the secondary axis: 0 to 100 %, or less when every rate is lower,
+	 * so that a reply rate of 7 % is not a flat line at the bottom */
+	for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++)
+		if (max2 <= tops[i]) {
+			top2 = tops[i];
+			break;
+		}
 	/* 24 px a bar up to 40 bars, then narrower, within 1,400 px */
 	plot_w = n <= 40 ? 24.0 * (n ? (double)n : 1) : 960;
 	if (n > 40 && n * 3 > 960)
@@ -176,10 +187,11 @@ cn_chart_svg(FILE *fp, const struct cn_chart *c, struct cn_err *err)
 	/* secondary axis: reply rate */
 	fprintf(fp, "<g class=\"y2-axis\" font-size=\"11\" fill=\"%s\">\n",
 		colour_reply);
-	for (int v = 0; v <= 100; v += 20) {
-		double y = TOP + PLOT_H - v * PLOT_H / 100.0;
+	for (int i = 0; i <= 5; i++) {
+		double v = top2 * i / 5;
+		double y = TOP + PLOT_H - v * PLOT_H / top2;
 
-		fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\">%d%%</text>\n",
+		fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\">%g%%</text>\n",
 			LEFT + plot_w + 6, y + 4, v);
 	}
 	fprintf(fp, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
@@ -233,7 +245,7 @@ cn_chart_svg(FILE *fp, const struct cn_chart *c, struct cn_err *err)
 					LEFT + slot * ((double)k + 0.5),
 					TOP + PLOT_H -
 						c->points[k].reply_rate *
-							PLOT_H / 100.0);
+							PLOT_H / top2);
 			fputs("\"/>\n", fp);
 			if (markers || j - i == 1)
 				for (size_t k = i; k < j; k++)
@@ -243,7 +255,7 @@ cn_chart_svg(FILE *fp, const struct cn_chart *c, struct cn_err *err)
 						LEFT + slot * ((double)k + 0.5),
 						TOP + PLOT_H -
 							c->points[k].reply_rate *
-								PLOT_H / 100.0,
+								PLOT_H / top2,
 						colour_reply);
 		}
 		i = j < n ? j + 1 : j;
