@@ -1825,6 +1825,14 @@ check_copy(struct rst *r)
 			   "store (schema version %d)", r->aname, v);
 		goto out;
 	}
+	/* the new store is another machine for carnet-sync: it makes its own
+	 * device id at its first sync (the items keep their sync state) */
+	sqlite3_finalize(q);
+	q = NULL;
+	if (sqlite3_exec(db, "PRAGMA query_only=0; DELETE FROM setting WHERE "
+			 "key IN ('sync_device_id', 'sync_device_rev')", NULL,
+			 NULL, NULL))
+		goto sqlfail;
 	rc = 0;
 	goto out;
 sqlfail:
