@@ -87,7 +87,7 @@ $(B)/carnet.pc: Makefile
 	  'Name: libcarnet' \
 	  'Description: contact lists, backups, sync and SMS campaigns' \
 	  'Version: $(VERSION)' \
-	  'Requires.private: sqlite3 libcurl libcjson yaml-0.1' \
+	  'Requires.private: sqlite3 libcurl libcjson yaml-0.1 libmicrohttpd' \
 	  'Libs: -L$${libdir} -lcarnet' 'Libs.private: -lcsv -lz -lcrypto -lpthread -lm' \
 	  'Cflags: -I$${includedir}' > $@
 
