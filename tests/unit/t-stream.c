@@ -1029,6 +1029,50 @@ test_memory_flat(int json)
 		ok(1, "# SKIP max RSS under valgrind or ASan");
 }
 
+/* --safe-csv: which cells a spreadsheet would run, and how they are written */
+static void
+test_csv_formulas(void)
+{
+	static const struct {
+		const char *s;
+		int want;
+	} cells[] = {
+		{"=1+1", 1}, {"+cmd", 1}, {"-2+3", 1}, {"@SUM(A1)", 1},
+		{"\tx", 1}, {"\rx", 1}, {"-", 1}, {"+", 1},
+		{"+33 6 12", 1}, {"+0612345678", 1}, {"+336123456", 0},
+		{"+33612345678", 0}, {"+123456789012345", 0},
+		{"+1234567890123456", 1}, {"+123456", 1}, {"+1234567", 0},
+		{"abc", 0}, {"a=b", 0}, {"", 0}, {"0612345678", 0},
+	};
+	struct cn_csv_opts o = {.delimiter = ',', .safe = 1};
+	struct cn_record r;
+	struct cn_err err;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+	struct cn_writer *w;
+
+	for (size_t i = 0; i < sizeof(cells) / sizeof(cells[0]); i++)
+		is_int(cn_csv_formula_cell(cells[i].s, strlen(cells[i].s)),
+		       cells[i].want, "formula cell '%s'",
+		       cells[i].s[0] == '\t' ? "TAB x" :
+		       cells[i].s[0] == '\r' ? "CR x" : cells[i].s);
+	is_int(cn_csv_formula_cell("\0=x", 3), 0, "a NUL first is not a formula");
+	fp = open_memstream(&buf, &len);
+	w = cn_writer_open(fp, CN_FMT_CSV, NULL, 0, &o, &err);
+	cn_record_init(&r);
+	cn_record_add(&r, "=h", "=1+\"2\"", 6, CN_V_STR);
+	cn_record_add(&r, "p", "+33612345678", 12, CN_V_STR);
+	cn_record_add(&r, "t", "\tx", 2, CN_V_STR);
+	ok(w && cn_writer_put(w, &r, &err) == 0 && cn_writer_close(w, &err) == 0,
+	   "safe CSV written");
+	fclose(fp);
+	is_str(buf, "\"'=h\",p,t\n\"'=1+\"\"2\"\"\",+33612345678,\"'\tx\"\n",
+	       "formulas quoted after a ', the phone number as it is");
+	cn_record_free(&r);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -1045,6 +1089,7 @@ main(void)
 	test_json();
 	test_json_more();
 	test_csv_writer();
+	test_csv_formulas();
 	test_json_writer();
 	test_table_writer();
 	test_write_errors();
