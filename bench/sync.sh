@@ -60,7 +60,7 @@ fi
 work=$(mktemp -d "$out/sync.XXXXXX")
 pid=
 cleanup() {
-	[[ -z $pid ]] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
+	[[ -z $pid ]] || kill "$pid" 2>/dev/null || true
 	if [[ $KEEP = 1 ]]; then note "work directory kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -69,21 +69,9 @@ export XDG_CONFIG_HOME=$work/xdg XDG_DATA_HOME=$work/xdg
 unset CARNET_STORE CARNET_CONFIG CARNET_SYNC_PASSWORD || true
 
 # --- the server -----------------------------------------------------------
-for try in 1 2 3 4 5; do
-	port=$((20000 + RANDOM % 40000))
-	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
-	mkdir -p couch
-	(cd couch && exec "$NODE_DIR/.bin/pouchdb-server" --in-memory --host 127.0.0.1 \
-		--port "$port" --no-stdout-logs >stdout 2>&1) &
-	pid=$!
-	for i in $(seq 1 150); do
-		curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break 2
-		sleep 0.1
-	done
-	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; pid=
-done
-[[ -n $pid ]] || die "pouchdb-server did not start"
-URL=http://127.0.0.1:$port
+r=$("$root/tests/pouchdb-server.sh" "$work/couch") || die "pouchdb-server did not start"
+URL=${r% *}
+pid=${r#* }
 
 config() { # config NAME DB
 	printf 'backup:\n  enabled: false\nsync:\n  url: %s\n  database: %s\n  device: %s\n' \

@@ -34,7 +34,6 @@ db=carnet-demo-$$
 cleanup() {
 	if [ -n "$pid" ]; then
 		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
 	elif [ -n "${COUCHDB_URL:-}" ]; then
 		curl -fsS -X DELETE "${COUCHDB_URL%/}/$db" >/dev/null 2>&1
 	fi
@@ -44,32 +43,12 @@ trap cleanup EXIT
 if [ -n "${COUCHDB_URL:-}" ]; then
 	url=${COUCHDB_URL%/}
 else
-	server=$root/.deps/node/node_modules/.bin/pouchdb-server
-	[ -x "$server" ] || server=$(command -v pouchdb-server || true)
-	if ! command -v node >/dev/null || [ -z "$server" ] || ! command -v curl >/dev/null; then
+	if ! r=$("$root/tests/pouchdb-server.sh" "$dir/couch"); then
 		echo "sync demo skipped: no server (set COUCHDB_URL, or run make deps for pouchdb-server)"
 		exit 0
 	fi
-	for try in 1 2 3 4 5; do
-		port=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
-		mkdir -p "$dir/couch"
-		(cd "$dir/couch" && exec "$server" --in-memory --host 127.0.0.1 \
-			--port "$port" --no-stdout-logs >stdout 2>&1) &
-		pid=$!
-		for i in $(seq 1 150); do
-			curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break 2
-			sleep 0.1
-		done
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		pid=
-	done
-	if [ -z "$pid" ]; then
-		echo "sync demo skipped: pouchdb-server did not start"
-		exit 0
-	fi
-	url=http://127.0.0.1:$port
+	url=${r% *}
+	pid=${r#* }
 fi
 
 for m in office laptop; do

@@ -906,6 +906,25 @@ run(struct sync *s, const char *sql, struct cn_err *err, const char *fmt, ...)
 	return cn_sql_fail(err, s->db, "store");
 }
 
+/* Steps and finalizes st, an update of item kind:uuid.  Returns 0, 1
+ * when the store refused it (a constraint: err says which), -1. */
+static int
+step_final(struct sync *s, sqlite3_stmt *st, const char *kind,
+	   const char *uuid, struct cn_err *err)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		cn_err_set(err, CN_EDATA, "%s:%s: %s", kind, uuid,
+			   sqlite3_errmsg(s->db));
+		return 1;
+	}
+	return cn_sql_fail(err, s->db, "store");
+}
+
 /* The integer of a one-value query with one text parameter (0 if none). */
 static int64_t
 lookup(struct sync *s, const char *sql, const char *v, struct cn_err *err)
@@ -1397,14 +1416,8 @@ apply_template(struct sync *s, const char *uuid, const cJSON *doc,
 	sqlite3_bind_int64(st, 12, uid);
 	bind_int(st, 13, doc, "created_at");
 	bind_int(st, 14, doc, "updated_at");
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		if ((rc & 0xff) == SQLITE_CONSTRAINT)
-			return cn_err_set(err, CN_EDATA, "template:%s: %s",
-					  uuid, sqlite3_errmsg(s->db)), 1;
-		return cn_sql_fail(err, s->db, "store");
-	}
+	if ((rc = step_final(s, st, "template", uuid, err)) != 0)
+		return rc;
 	if (jint(doc, "is_default", 0) &&
 	    run(s, "UPDATE template SET is_default = 0 WHERE id <> ?1 AND "
 		"is_default AND folder_id IS nullif(?2, 0) AND context IS ?3",
@@ -1493,14 +1506,7 @@ apply_campaign(struct sync *s, const char *uuid, const cJSON *doc,
 	bind_int(st, 12, doc, "sent_at");
 	bind_int(st, 13, doc, "close_at");
 	bind_int(st, 14, doc, "closed_at");
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return (rc & 0xff) == SQLITE_CONSTRAINT
-			       ? (cn_err_set(err, CN_EDATA, "campaign:%s: %s",
-					     uuid, sqlite3_errmsg(s->db)), 1)
-			       : cn_sql_fail(err, s->db, "store");
-	return 0;
+	return step_final(s, st, "campaign", uuid, err);
 }
 
 static int
@@ -1567,14 +1573,7 @@ apply_message(struct sync *s, const char *ref, const cJSON *doc,
 	bind_int(st, 16, doc, "created_at");
 	bind_int(st, 17, doc, "sent_at");
 	bind_int(st, 18, doc, "done_at");
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return (rc & 0xff) == SQLITE_CONSTRAINT
-			       ? (cn_err_set(err, CN_EDATA, "message:%s: %s",
-					     ref, sqlite3_errmsg(s->db)), 1)
-			       : cn_sql_fail(err, s->db, "store");
-	return 0;
+	return step_final(s, st, "message", ref, err);
 }
 
 /*

@@ -14,61 +14,37 @@
 # carnet-sync on store NAME ($T/NAME.db, $T/NAME.yaml).
 #
 # PouchDB Server (npm package pouchdb-server, in-memory) is started on a
-# free port of 127.0.0.1 in $T/couch and stopped by its pid when the test
-# exits.  make deps installs it into .deps/node; a pouchdb-server on PATH
-# does too.  COUCH_PID is its pid (tests that stop the server midway use
+# free port of 127.0.0.1 in $T/couch by tests/pouchdb-server.sh and
+# stopped by its pid when the test exits.  make deps installs it into
+# .deps/node; a pouchdb-server on PATH does too.  COUCH_PID is its pid (tests that stop the server midway use
 # it: couch_freeze / couch_thaw send SIGSTOP / SIGCONT).
 
 COUCH_PID=
 COUCH_TARGETS=
-COUCH_BIN=
 
-_couch_find() {
-	command -v node >/dev/null 2>&1 || return 1
-	if [ -x "$TOP/.deps/node/node_modules/.bin/pouchdb-server" ]; then
-		COUCH_BIN=$TOP/.deps/node/node_modules/.bin/pouchdb-server
-	elif command -v pouchdb-server >/dev/null 2>&1; then
-		COUCH_BIN=$(command -v pouchdb-server)
-	else
-		return 1
-	fi
-}
-
-# couch_start: starts PouchDB Server; sets POUCH_URL.  Returns 1 if it
-# cannot be started.
+# couch_start: starts PouchDB Server (tests/pouchdb-server.sh); sets
+# POUCH_URL and COUCH_PID.  Returns 69 when node or pouchdb-server is
+# missing, 70 when it did not start.
 couch_start() {
-	local port tries=0 i
-	mkdir -p "$T/couch"
-	while [ $tries -lt 5 ]; do
-		tries=$((tries + 1))
-		port=$((20000 + RANDOM % 40000))
-		# a port someone listens on is taken
-		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			continue
-		fi
-		(cd "$T/couch" && exec "$COUCH_BIN" --in-memory --host 127.0.0.1 \
-			--port "$port" --no-stdout-logs >"$T/couch/stdout" 2>&1) &
-		COUCH_PID=$!
-		for i in $(seq 1 150); do
-			if curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null; then
-				POUCH_URL=http://127.0.0.1:$port
-				return 0
-			fi
-			kill -0 "$COUCH_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		couch_stop
-	done
-	return 1
+	local r
+	r=$("$TOP/tests/pouchdb-server.sh" "$T/couch") || return $?
+	POUCH_URL=${r% *}
+	COUCH_PID=${r#* }
 }
 
+# couch_stop: stops the server (not our child: no wait; it is gone, or a
+# zombie, once kill -0 fails or /proc says Z)
 couch_stop() {
-	if [ -n "$COUCH_PID" ]; then
-		kill -CONT "$COUCH_PID" 2>/dev/null
-		kill "$COUCH_PID" 2>/dev/null
-		wait "$COUCH_PID" 2>/dev/null
-		COUCH_PID=
-	fi
+	local i
+	[ -n "$COUCH_PID" ] || return 0
+	kill -CONT "$COUCH_PID" 2>/dev/null
+	kill "$COUCH_PID" 2>/dev/null
+	for i in $(seq 1 50); do
+		kill -0 "$COUCH_PID" 2>/dev/null || break
+		case $(cut -d' ' -f3 "/proc/$COUCH_PID/stat" 2>/dev/null) in Z | '') break ;; esac
+		sleep 0.1
+	done
+	COUCH_PID=
 }
 
 couch_freeze() { kill -STOP "$COUCH_PID"; }
@@ -87,16 +63,13 @@ _couch_cleanup() {
 trap _couch_cleanup EXIT
 
 couch_targets() {
-	local why=
-	if _couch_find; then
-		if couch_start; then
-			COUCH_TARGETS=pouch
-		else
-			why="pouchdb-server did not start (see $T/couch/stdout)"
-		fi
-	else
-		why="node or pouchdb-server is not installed (make deps)"
-	fi
+	local why= rc=0
+	couch_start || rc=$?
+	case $rc in
+	0) COUCH_TARGETS=pouch ;;
+	69) why="node or pouchdb-server is not installed (make deps)" ;;
+	*) why="pouchdb-server did not start: $(tail -n 1 "$T/couch/stdout" 2>/dev/null)" ;;
+	esac
 	if [ -n "${COUCHDB_URL:-}" ]; then
 		COUCH_TARGETS="$COUCH_TARGETS env"
 	fi
