@@ -1653,6 +1653,31 @@ conflict_log(struct sync *s, int k, const char *uuid, const struct item *it,
 	return rc ? -1 : 0;
 }
 
+/* Whether the local item holds the same data as the server's document
+ * (all but _id, _rev, edit time, device and the items' own times). */
+static int
+same_data(struct sync *s, int k, const char *uuid, const struct item *it,
+	  const cJSON *doc)
+{
+	static const char *const meta[] = {"_id", "_rev", "edited_at",
+					   "device", "created_at",
+					   "updated_at", NULL};
+	struct cn_err e;
+	char *txt = local_doc(s, k, uuid, it, &e);
+	cJSON *a = txt ? cJSON_Parse(txt) : NULL, *b = cJSON_Duplicate(doc, 1);
+	int same;
+
+	free(txt);
+	for (int i = 0; meta[i]; i++) {
+		cJSON_DeleteItemFromObjectCaseSensitive(a, meta[i]);
+		cJSON_DeleteItemFromObjectCaseSensitive(b, meta[i]);
+	}
+	same = a && b && cJSON_Compare(a, b, 1);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	return same;
+}
+
 /*
  * An item changed here (it, pending) and on the server (doc, rev;
  * deleted).  Applies the policy; logs it.  Returns 0 or -1.
@@ -1674,6 +1699,12 @@ resolve(struct sync *s, int k, const char *uuid, const struct item *it,
 	if (deleted && it->deleted)
 		return item_put(s, k, uuid, "synced", rev, 1, it->changed_at,
 				s->now, err);
+	/* the same change made on both sides (the same file imported on
+	 * two machines): nothing to decide */
+	if (!deleted && !it->deleted && same_data(s, k, uuid, it, doc))
+		return item_put(s, k, uuid, "synced", rev, 0,
+				jint(doc, "edited_at", it->changed_at), s->now,
+				err);
 	w = decide(s, it, doc);
 	if (!deleted)
 		remote = cJSON_PrintUnformatted(doc);

@@ -71,6 +71,14 @@ is "$(first B)" MineB "$target: --policy local: B keeps its version"
 CARNET_NOW=1800001200 sync_as A
 is "$(first A)" MineB "$target: and A gets it"
 
+# --- the same edit on both sides: no conflict ---------------------------------------
+edit A 1800001210 Same
+edit B 1800001220 Same
+CARNET_NOW=1800001230 sync_as A
+CARNET_NOW=1800001230 sync_as B
+like "$err" "0 conflicts resolved, 0 open" "$target: the same edit on both sides is no conflict"
+is "$(first A),$(first B)" "Same,Same" "$target: and both have it"
+
 # --- ask: kept open, listed, resolved by hand --------------------------------------
 store_config B 'conflict_policy: ask'
 edit A 1800001300 AskA
