@@ -6,6 +6,7 @@
  * the retries.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -482,9 +483,12 @@ json_path(const char *body, size_t len, const char *path, char *out,
 		memcpy(part, p, k);
 		part[k] = '\0';
 		p += k + (p[k] == '.');
-		if (cJSON_IsArray(n) && isdigit((unsigned char)part[0]))
-			n = cJSON_GetArrayItem(n, atoi(part));
-		else
+		if (cJSON_IsArray(n) && isdigit((unsigned char)part[0])) {
+			/* an index too large for an int matches nothing */
+			long i = strtol(part, NULL, 10);
+
+			n = i <= INT_MAX ? cJSON_GetArrayItem(n, (int)i) : NULL;
+		} else
 			n = cJSON_GetObjectItemCaseSensitive(n, part);
 	}
 	if (n && cJSON_IsString(n) && n->valuestring) {
