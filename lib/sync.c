@@ -12,8 +12,11 @@
  * complete batch, and the next run goes on from there.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -2840,14 +2843,41 @@ adopt_tx(struct sync *s, unsigned kmask, struct cn_err *err)
 	return commit(s, err);
 }
 
+/* Takes the store's sync lock (a file beside it, flock): two runs on one
+ * store never overlap.  Returns the descriptor, or -1 with err
+ * (CN_ETEMP when another run holds it). */
+static int
+sync_lock(struct cn_store *st, struct cn_err *err)
+{
+	struct cn_buf path;
+	int fd;
+
+	cn_buf_init(&path, 0);
+	cn_buf_addf(&path, "%s.sync-lock", cn_store_path(st));
+	fd = open(path.ptr, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		cn_err_set(err, CN_ECANTCREAT, "%s: %s", path.ptr,
+			   strerror(errno));
+	} else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		cn_err_set(err, CN_ETEMP, "another carnet-sync is running on "
+			   "this store; try again later");
+		close(fd);
+		fd = -1;
+	}
+	cn_buf_free(&path);
+	return fd;
+}
+
 int
 cn_sync_run(struct cn_store *st, const struct cn_sync_opts *o,
 	    struct cn_sync_stats *stats, struct cn_err *err)
 {
 	struct sync s;
-	int rc = -1, g, dry_tx = 0;
+	int rc = -1, g, dry_tx = 0, lock = -1;
 
 	if (sync_init(&s, st, o, stats, err) < 0)
+		goto out;
+	if (!o->dry_run && (lock = sync_lock(st, err)) < 0)
 		goto out;
 	/* the server first: when it cannot be reached, nothing is written
 	 * here, not even bookkeeping */
@@ -2910,6 +2940,8 @@ out:
 	if (dry_tx)
 		rollback(&s);
 	sync_free(&s);
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }
 

@@ -89,6 +89,20 @@ is "$?" 0 "$target: SIGTERM ends --watch with exit 0"
 ok $([ "$(grep -c '^carnet-sync: pull' "$T/w.err")" -ge 2 ] && echo 0 || echo 1) \
 	"$target: it ran more than once"
 
+# --- two runs on one store never overlap --------------------------------------------
+if command -v flock >/dev/null; then
+	flock "$T/A.db.sync-lock" sleep 3 &
+	lpid=$!
+	sleep 0.5
+	sync_as A
+	is "$status" 75 "$target: a second run while one holds the store: exit 75"
+	like "$err" "another carnet-sync is running on this store; try again later" \
+		"$target: and says so"
+	wait $lpid
+	sync_as A
+	is "$status" 0 "$target: once it is done, a run goes"
+fi
+
 # --- usage ----------------------------------------------------------------------------
 sync_as A --push-only --pull-only
 is "$status" 64 "$target: --push-only with --pull-only: usage error"
