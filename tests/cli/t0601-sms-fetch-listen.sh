@@ -32,6 +32,8 @@ listen_start() {
 	carnet-sms-fetch --listen 127.0.0.1:0 --ready-file ready --format ndjson "$@" \
 		>>events.out 2>>events.err &
 	LPID=$!
+	# a watchdog stops it if this shell is killed
+	( while kill -0 $$ 2>/dev/null; do sleep 1; done; kill "$LPID" 2>/dev/null ) >/dev/null 2>&1 &
 	for _ in $(seq 600); do	# 30 s at most (valgrind is slow)
 		[ -s ready ] && break
 		sleep 0.05

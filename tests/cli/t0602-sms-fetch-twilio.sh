@@ -16,6 +16,7 @@ mkdir pages
 perl "$TOP/tests/twilio-standin.pl" pages "$SID" tw-secret port &
 SPID=$!
 trap 'kill $SPID 2>/dev/null; cd /; rm -rf "$T"' EXIT
+( while kill -0 $$ 2>/dev/null; do sleep 1; done; kill "$SPID" 2>/dev/null ) >/dev/null 2>&1 &
 for _ in $(seq 100); do [ -s port ] && break; sleep 0.05; done
 PORT=$(cat port)
 [ -n "$PORT" ] || skip_all "the Twilio stand-in did not start"

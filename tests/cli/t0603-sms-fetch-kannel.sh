@@ -18,11 +18,14 @@ carnet-sms-fetch --listen 127.0.0.1:0 --ready-file ready --format ndjson \
 LPID=$!
 for _ in $(seq 600); do [ -s ready ] && break; sleep 0.05; done	# 30 s (valgrind)
 PORT=$(cat ready 2>/dev/null)
-[ -n "$PORT" ] || { kill $LPID; skip_all "the receiver did not start"; }
 _t0603_stop() { kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null; }
+# stopped on every way out, also when kannel_start skips or bails out
+# (it chains this trap), and by a watchdog if this shell is killed
+trap '_t0603_stop; cd /; rm -rf "$T"' EXIT
+( while kill -0 $$ 2>/dev/null; do sleep 1; done; kill "$LPID" 2>/dev/null ) >/dev/null 2>&1 &
+[ -n "$PORT" ] || skip_all "the receiver did not start"
 
 KANNEL_MO_URL="http://127.0.0.1:$PORT/mo?t=$TOK" kannel_start
-trap '_t0603_stop; kannel_stop; cd /; rm -rf "$T"' EXIT
 printf '    dlr_url: http://127.0.0.1:%s/dlr\n' "$PORT" >>"$KANNEL_CARNET_YAML"
 CFG=$KANNEL_CARNET_YAML
 
