@@ -1883,6 +1883,12 @@ changes_page(struct sync *s, const char *since, int limit, char *next,
 	add_since(s, &s->body, since);
 	if ((code = http(s, "GET", s->body.ptr, NULL, 0, err)) < 0)
 		return NULL;
+	if (code == 404) {
+		cn_err_set(err, CN_EUNAVAIL, "server %s: the database '%s' is "
+			   "gone (deleted on the server?)", s->shown,
+			   s->o->database);
+		return NULL;
+	}
 	if (code != 200) {
 		cn_err_set(err, CN_EUNAVAIL, "server %s: _changes: HTTP %ld",
 			   s->shown, code);
@@ -2880,10 +2886,20 @@ cn_sync_run(struct cn_store *st, const struct cn_sync_opts *o,
 	if (!o->dry_run && (lock = sync_lock(st, err)) < 0)
 		goto out;
 	/* the server first: when it cannot be reached, nothing is written
-	 * here, not even bookkeeping */
+	 * here, not even bookkeeping; a store that pulled from this server
+	 * before knows the database is there (the pull's first request
+	 * says when it is not), which saves a round trip */
 	if (http_open(&s, err) < 0)
 		goto out;
-	g = ensure_db(&s, err);
+	{
+		char since[512];
+
+		if (since_get(&s, since, sizeof(since), err) < 0)
+			goto out;
+		g = o->pull && !o->dry_run && strcmp(since, "0") != 0
+			    ? 0
+			    : ensure_db(&s, err);
+	}
 	if (g < 0)
 		goto out;
 	if (o->dry_run) {
