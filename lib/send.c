@@ -1279,15 +1279,19 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 	    stmt(s.db, &s.s_mark, "UPDATE message SET inflight_at = ?1, "
 		 "attempts = attempts + 1 WHERE id = ?2 AND status = "
 		 "'preparing' AND inflight_at IS NULL", err) < 0 ||
-	    stmt(s.db, &s.s_ok, "UPDATE message SET status = 'sent', "
-		 "provider_id = ?1, sent_at = ?2, inflight_at = NULL, "
-		 "error = NULL, retryable = 0 WHERE id = ?3", err) < 0 ||
+	    /* a receipt may have come first (the receiver commits it as soon
+	     * as Kannel calls): never move a message backwards */
+	    stmt(s.db, &s.s_ok, "UPDATE message SET status = CASE WHEN "
+		 "status = 'preparing' THEN 'sent' ELSE status END, "
+		 "provider_id = coalesce(?1, provider_id), sent_at = "
+		 "coalesce(sent_at, ?2), inflight_at = NULL, error = NULL, "
+		 "retryable = 0 WHERE id = ?3", err) < 0 ||
 	    stmt(s.db, &s.s_fail, "UPDATE message SET status = 'failed', "
 		 "error = ?1, done_at = ?2, retryable = ?3, inflight_at = NULL "
-		 "WHERE id = ?4", err) < 0 ||
+		 "WHERE id = ?4 AND status = 'preparing'", err) < 0 ||
 	    stmt(s.db, &s.s_temp, "UPDATE message SET error = ?1, "
-		 "inflight_at = NULL, attempts = attempts - ?3 WHERE id = ?2",
-		 err) < 0)
+		 "inflight_at = NULL, attempts = attempts - ?3 WHERE id = ?2 "
+		 "AND status = 'preparing'", err) < 0)
 		goto out;
 	if ((ss->in_doubt = report_in_doubt(&s, err)) < 0)
 		goto out;
