@@ -68,3 +68,8 @@ echo
 echo "Sync: two machines' stores and one CouchDB-compatible server"
 echo "(examples/sync-demo.sh; skipped, with the reason, when no server can be started):"
 CARNET_BIN=$bin "$here/sync-demo.sh"
+
+# --- the campaign's figures (carnet-stats) -------------------------------------
+echo
+echo "The figures of the campaign sent above (simulated: what it would have cost):"
+step carnet-stats campaign rappel-demo
