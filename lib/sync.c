@@ -30,6 +30,7 @@
 #define MAX_BATCH 10000
 #define SCAN_LIMIT 10000	/* changes per request of the guard's scan */
 #define RESP_MAX (256u << 20)	/* largest answer read */
+#define STMT_CACHE 48		/* statements kept prepared during a run */
 
 /* ------------------------------------------------------------- kinds */
 
@@ -147,6 +148,12 @@ struct sync {
 	char folder_name[256];
 	int64_t folder_id;
 	sqlite3_stmt *get_item, *put_item;
+	/* statements of run(), lookup() and cached(), kept for the run */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[STMT_CACHE];
+	int ncache;
 	struct cn_buf body;	/* request bodies */
 	struct cn_buf tmp;
 };
@@ -157,6 +164,39 @@ prep(struct sync *s, sqlite3_stmt **out, const char *sql, struct cn_err *err)
 	if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK)
 		return cn_sql_fail(err, s->db, "store");
 	return 0;
+}
+
+/*
+ * A prepared statement for sql, kept for the whole run (reset, bindings
+ * cleared): applying a document runs the same few statements, and
+ * preparing them each time would cost more than running them.  sql may be
+ * a buffer of the caller's: a hit needs the same text too.  Returns NULL
+ * with err on failure.  The caller resets it after use, never finalizes.
+ */
+static sqlite3_stmt *
+cached(struct sync *s, const char *sql, struct cn_err *err)
+{
+	sqlite3_stmt *st;
+	int i;
+
+	for (i = 0; i < s->ncache; i++)
+		if (s->cache[i].sql == sql &&
+		    strcmp(sqlite3_sql(s->cache[i].st), sql) == 0) {
+			sqlite3_reset(s->cache[i].st);
+			sqlite3_clear_bindings(s->cache[i].st);
+			return s->cache[i].st;
+		}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+			       NULL) != SQLITE_OK) {
+		cn_sql_fail(err, s->db, "store");
+		return NULL;
+	}
+	i = s->ncache < STMT_CACHE ? s->ncache++ : STMT_CACHE - 1;
+	if (s->cache[i].st)
+		sqlite3_finalize(s->cache[i].st);
+	s->cache[i].sql = sql;
+	s->cache[i].st = st;
+	return st;
 }
 
 static void
@@ -886,7 +926,7 @@ run(struct sync *s, const char *sql, struct cn_err *err, const char *fmt, ...)
 	va_list ap;
 	int rc, i = 1;
 
-	if (prep(s, &st, sql, err) < 0)
+	if (!(st = cached(s, sql, err)))
 		return -1;
 	va_start(ap, fmt);
 	for (const char *f = fmt; *f; f++, i++) {
@@ -899,7 +939,10 @@ run(struct sync *s, const char *sql, struct cn_err *err, const char *fmt, ...)
 	}
 	va_end(ap);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		rc = sqlite3_reset(st);	/* the error, kept for errmsg */
+	else
+		sqlite3_reset(st);
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
 		return 0;
 	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
@@ -938,13 +981,13 @@ lookup(struct sync *s, const char *sql, const char *v, struct cn_err *err)
 
 	if (!v)
 		return 0;
-	if (prep(s, &st, sql, err) < 0)
+	if (!(st = cached(s, sql, err)))
 		return -1;
 	sqlite3_bind_text(st, 1, v, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return cn_sql_fail(err, s->db, "store");
 	return id;
@@ -1172,9 +1215,9 @@ contact_twin(struct sync *s, int64_t fid, const char *email,
 
 	if (!email)
 		return 0;
-	if (prep(s, &st, "SELECT id, coalesce(uuid, ?3 || '-' || "
-		 "printf('%012x', id)) FROM contact WHERE folder_id = ?1 AND "
-		 "email = ?2", err) < 0)
+	if (!(st = cached(s, "SELECT id, coalesce(uuid, ?3 || '-' || "
+			  "printf('%012x', id)) FROM contact WHERE folder_id "
+			  "= ?1 AND email = ?2", err)))
 		return -1;
 	sqlite3_bind_int64(st, 1, fid);
 	sqlite3_bind_text(st, 2, email, -1, SQLITE_STATIC);
@@ -1183,7 +1226,7 @@ contact_twin(struct sync *s, int64_t fid, const char *email,
 		id = sqlite3_column_int64(st, 0);
 		snprintf(ou, 64, "%s", sqlite3_column_text(st, 1));
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return id;
 }
 
@@ -2830,6 +2873,9 @@ sync_free(struct sync *s)
 {
 	sqlite3_finalize(s->get_item);
 	sqlite3_finalize(s->put_item);
+	for (int i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].st);
+	s->ncache = 0;
 	http_close(s);
 	cn_buf_free(&s->resp);
 	cn_buf_free(&s->body);
