@@ -976,6 +976,31 @@ not_object:
 			   rd->name, rd->line);
 }
 
+/* The offset of the first control character outside strings in s[0, n),
+ * or n if none: cJSON takes any byte below ' ' for white space, JSON
+ * (and json_members) only space, tab, CR and LF. */
+static size_t
+json_bad_space(const char *s, size_t n)
+{
+	int instr = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (instr) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				instr = 0;
+		} else if (c == '"') {
+			instr = 1;
+		} else if (c < ' ' && c != '\t' && c != '\n' && c != '\r') {
+			return i;
+		}
+	}
+	return n;
+}
+
 static size_t
 json_skip_ws(const char *s, size_t i, size_t n)
 {
@@ -1131,6 +1156,8 @@ json_record(struct cn_reader *rd, struct cn_err *err)
 	rd->rawlen = n;
 	rd->rec.line = rd->rec_line;
 	root = cJSON_ParseWithLengthOpts(s, n, &ep, 0);
+	if (root && ep == s + n)
+		ep = s + json_bad_space(s, n);
 	if (!root || ep != s + n || !cJSON_IsObject(root)) {
 		size_t at = ep && ep >= s && ep <= s + n ? (size_t)(ep - s) : 0;
 
@@ -1628,8 +1655,9 @@ cn_csv_formula_cell(const char *s, size_t n)
 
 /*
  * Appends one CSV field, preceded by the delimiter when sep, quoted only
- * when it holds the delimiter, the quote, CR or LF, or starts or ends
- * with a blank (which readers trim).  Room for the worst case is made
+ * when it holds the delimiter, the quote, CR or LF, starts or ends with
+ * a blank (which readers trim), or starts with U+FEFF (first in a file,
+ * a reader would drop it as a BOM).  Room for the worst case is made
  * first, then the bytes are stored directly.  With w->safe, a formula
  * (cn_csv_formula_cell) is quoted after a "'".  Returns 0 or -1.
  */
@@ -1648,7 +1676,8 @@ csv_put_field(struct cn_writer *w, int sep, const char *s, size_t n)
 	if (sep)
 		*o++ = w->delim;
 	if (n && u[0] != ' ' && u[0] != '\t' && u[n - 1] != ' ' &&
-	    u[n - 1] != '\t' && !neuter)
+	    u[n - 1] != '\t' && !neuter &&
+	    !(n >= 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf))
 		while (i < n && !w->special[u[i]])
 			i++;
 	if (i == n) {

@@ -891,8 +891,11 @@ jint(const cJSON *doc, const char *name, int64_t def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
 
+	/* a number beyond int64_t (1e308 in a document) is none */
 	if (cJSON_IsNumber(v))
-		return (int64_t)v->valuedouble;
+		return v->valuedouble >= -9e18 && v->valuedouble <= 9e18
+			       ? (int64_t)v->valuedouble
+			       : def;
 	if (cJSON_IsBool(v))
 		return cJSON_IsTrue(v);
 	return def;

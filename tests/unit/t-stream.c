@@ -1072,6 +1072,50 @@ test_csv_formulas(void)
 	cn_record_free(&r);
 	free(buf);
 }
+/* Inputs the fuzz targets found (tests/fuzz/corpus/{csv,json}/regress-*). */
+static void
+test_fuzz_finds(void)
+{
+	struct rd t;
+	struct wr w;
+	struct cn_record r, *rec;
+	static const char *const kv[] = {"\xef\xbb\xbf" "a", "1"};
+	const char *out;
+	int rc;
+
+	/* cJSON takes any control byte for white space; the reader took the
+	 * value's text one byte off: "{\x01\"a\":0}" gave a = ':0' */
+	RD_OPEN(&t, "c.json", "{\x01\"a\":0}\n", CN_FMT_NDJSON, 0);
+	rc = cn_reader_next(t.rd, &rec, &t.err);
+	ok(rc == -1 && strcmp(t.err.msg, "c.json:1: invalid JSON") == 0,
+	   "json: a control byte between tokens is invalid (%s)", t.err.msg);
+	rd_close(&t);
+	RD_OPEN(&t, "f.json", "{\"a\":\f12,\"b\":[1,\v2]}", CN_FMT_NDJSON, 0);
+	rc = cn_reader_next(t.rd, &rec, &t.err);
+	ok(rc == -1, "json: form feed, vertical tab too (%s)", t.err.msg);
+	rd_close(&t);
+	RD_OPEN(&t, "s.json", "{\"a\":\"\\u0001 \\\"\x01\"}", CN_FMT_NDJSON, 0);
+	rc = cn_reader_next(t.rd, &rec, &t.err);
+	ok(rc == 1 && strcmp(val(rec, "a"), "\x01 \"\x01") == 0,
+	   "json: control bytes inside strings stay as they were");
+	rd_close(&t);
+
+	/* a first column named "\ufeffa" lost its U+FEFF when read back:
+	 * the writer quotes it */
+	cn_record_init(&r);
+	wr_open(&w, CN_FMT_CSV, NULL, 0);
+	cn_writer_put(w.w, mkrec(&r, kv, NULL, 1), &w.err);
+	out = wr_close(&w, &rc);
+	is_str(out, "\"\xef\xbb\xbf" "a\"\n1\n", "csv: a leading U+FEFF is quoted");
+	rd_open(&t, "bom.csv", out, strlen(out), CN_FMT_CSV, ',');
+	rc = cn_reader_next(t.rd, &rec, &t.err);
+	ok(rc == 1 && rec->nfields == 1 &&
+	   strcmp(rec->fields[0].name, "\xef\xbb\xbf" "a") == 0,
+	   "csv: and reads back as written");
+	rd_close(&t);
+	free(w.buf);
+	cn_record_free(&r);
+}
 
 int
 main(void)
@@ -1093,6 +1137,7 @@ main(void)
 	test_json_writer();
 	test_table_writer();
 	test_write_errors();
+	test_fuzz_finds();
 	test_memory_flat(1);
 	return done_testing();
 }
