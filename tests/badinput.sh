@@ -10,7 +10,8 @@
 # $T with $IN set to "bad/INPUT" (bad is a link to the corpus) and the
 # input on its standard input; EXIT is the exit status it must end with,
 # or http:NNN for a helper that prints an HTTP status on stdout; REGEX
-# (grep -E) must match its stderr: a clear message, naming the file and
+# (an extended regular expression, as grep -E) must match its stderr: a
+# clear message, naming the file and
 # the line where there is one.  Each run must also leave the store as it
 # was: the file byte for byte, or else a checksum of the full dump of
 # every table, before and after.
