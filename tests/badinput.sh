@@ -11,10 +11,9 @@
 # input on its standard input; EXIT is the exit status it must end with,
 # or http:NNN for a helper that prints an HTTP status on stdout; REGEX
 # (an extended regular expression, as grep -E) must match its stderr: a
-# clear message, naming the file and
-# the line where there is one.  Each run must also leave the store as it
-# was: the file byte for byte, or else a checksum of the full dump of
-# every table, before and after.
+# clear message, naming the file and the line where there is one.  Each
+# run must also leave the store as it was: the file byte for byte, or
+# else a checksum of the full dump of every table, before and after.
 # A fifth field marks a known failure as TODO (reported, not counted).
 #
 # bad_setup builds the store every run starts from: a list L with one
