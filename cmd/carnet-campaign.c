@@ -539,9 +539,8 @@ cmd_reply(struct cli *c, struct opts *o, const char *number)
 	fflush(fp);
 	/* a reply to an opted-out number is refused, not skipped */
 	o->s.spec.skip_blacklisted = 0;
-	snprintf(name, sizeof(name), "reply %s %lld", e164,
-		 (long long)time(NULL));
-	o->s.spec.campaign = name;
+	snprintf(name, sizeof(name), "reply %s", e164);
+	o->s.spec.campaign_base = name;	/* "reply +336... <time>", unique */
 	o->s.infmt = CN_FMT_CSV;
 	sendcli_signals(&o->s);
 	status = sendcli_run(c, &o->s, fp, "reply");

@@ -107,6 +107,9 @@ struct cn_send_spec {
 	const char *user;
 	const char *campaign;	/* campaign name; NULL: "<template or
 				   'text'> <UTC date and time>" */
+	const char *campaign_base;	/* without campaign: the implicit
+					   name's first words (NULL: the
+					   template's title, else "sms") */
 	const char *template_key;	/* id, uuid or title, or NULL */
 	const char *text;	/* the text (may hold merge fields) when no
 				   template is given */

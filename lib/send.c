@@ -114,7 +114,8 @@ default_name(const struct cn_send_spec *sp, const struct cn_template *t,
 
 	gmtime_r(&tt, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-	snprintf(out, cap, "%s %s", t && t->title ? t->title : "sms", when);
+	snprintf(out, cap, "%s %s", sp->campaign_base ? sp->campaign_base
+				    : t && t->title ? t->title : "sms", when);
 }
 
 int

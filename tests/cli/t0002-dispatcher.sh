@@ -5,7 +5,12 @@
 run carnet help
 is "$status" 0 "carnet help exits 0"
 like "$out" 'contacts +import, export' "carnet help lists carnet-contacts"
-unlike "$out" 'sms-send' "carnet help does not list tools that are not installed"
+like "$out" 'sms-send +render, check and send SMS' "and carnet-sms-send, installed beside it"
+mkdir -p "$T/only"
+cp "$CARNET_BIN/carnet" "$CARNET_BIN/carnet-contacts" "$T/only/"
+run env PATH="/usr/bin:/bin" "$T/only/carnet" help
+like "$out" 'contacts +import, export' "a carnet with only carnet-contacts beside it lists it"
+unlike "$out" 'sms-send' "and not the tools that are not installed"
 
 run carnet
 is "$status" 64 "carnet without a tool exits 64"

@@ -86,6 +86,11 @@ run carnet-campaign --config cfg.yaml reply +33612345673 --text 'Encore ?'
 is "$status" 65 "a reply to an opted-out number is refused"
 like "$err" "blacklisted \(STOP\)" "saying why"
 is "$(store_sum)" "$before" "nothing recorded"
+CARNET_NOW=1795341600 run carnet-campaign --config cfg.yaml reply +33612345671 --text 'Un'
+CARNET_NOW=1795341600 run carnet-campaign --config cfg.yaml reply +33612345671 --text 'Deux'
+is "$status" 0 "two replies to one number in the same second both go"
+is "$(sql "SELECT count(*) FROM campaign WHERE name LIKE 'reply +33612345671 2026-11-22 10:00:00%'")" 2 \
+	"each in a campaign of its own, named after the number and the time"
 run carnet-campaign reply +33612345673
 is "$status" 64 "reply without --text: 64"
 run carnet-campaign conversation not-a-number
