@@ -97,9 +97,13 @@ KANNEL_DEPS = [ -x /usr/sbin/bearerbox ] || command -v bearerbox >/dev/null 2>&1
   $(MAKE) --no-print-directory deps || \
   echo "check: kannel could not be installed: the Kannel tests will be skipped"
 
+# each test file has TEST_TIMEOUT seconds at most: a hung server or test
+# fails that file instead of stalling the whole run
+TEST_TIMEOUT ?= 600
 check: all $(UNIT_BIN)
 	@$(KANNEL_DEPS)
-	CARNET_BIN=$(abspath $(B))/bin SANFLAGS='$(SANFLAGS)' prove --exec env $(UNIT_BIN) $(CLI_TESTS)
+	CARNET_BIN=$(abspath $(B))/bin SANFLAGS='$(SANFLAGS)' prove \
+	  --exec 'timeout -k 10 $(TEST_TIMEOUT) env' $(UNIT_BIN) $(CLI_TESTS)
 
 check-asan:
 	$(MAKE) B=build-asan CFLAGS='-O1 -g -fno-omit-frame-pointer' \

@@ -538,6 +538,18 @@ cn_driver_result(struct cn_driver *d, long status, int curl_code,
 	r->retry_after = retry_after;
 	if (!body)
 		body = "", len = 0;
+	if (curl_code == CURLE_PEER_FAILED_VERIFICATION ||
+	    curl_code == CURLE_SSL_CACERT_BADFILE ||
+	    curl_code == CURLE_SSL_ISSUER_ERROR) {
+		/* not a passing failure: retrying from cron would not help */
+		r->outcome = CN_GW_AUTH;
+		snprintf(r->reason, sizeof(r->reason), "TLS: the gateway's "
+			 "certificate is not trusted (%s); nothing was sent",
+			 curl_error && *curl_error
+				 ? curl_error
+				 : curl_easy_strerror((CURLcode)curl_code));
+		return;
+	}
 	if (curl_code) {
 		r->outcome = CN_GW_TEMP;
 		snprintf(r->reason, sizeof(r->reason), "%s",
