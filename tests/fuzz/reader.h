@@ -114,8 +114,11 @@ fuzz_roundtrip(const char *in, size_t len, enum cn_format fmt,
 			break;
 		n++;
 		rc = cn_reader_next(b, &rb, &err);
-		if (rc == -1 && strstr(err.msg, "record too large"))
-			break;	/* quotes made it longer than RECORD_MAX */
+		if (rc == -1 && outlen > 1024 &&
+		    (strstr(err.msg, "record too large") ||
+		     strstr(err.msg, "or a record over")))
+			break;	/* quotes made it longer than RECORD_MAX
+				   (1024 in the fuzz build, see Makefile) */
 		fuzz_assert(rc == 1, "round trip: record %d not read back "
 			    "(%d: %s)\n---\n%.*s---", n, rc, err.msg,
 			    (int)outlen, out);
