@@ -763,6 +763,7 @@ dispatch(struct sender *s, struct cn_err *err)
 							    : 20) * 1000L);
 		curl_easy_setopt(sl->h, CURLOPT_USERAGENT, "carnet/" CN_VERSION);
 		curl_easy_setopt(sl->h, CURLOPT_TCP_KEEPALIVE, 1L);
+		curl_easy_setopt(sl->h, CURLOPT_TCP_NODELAY, 1L);
 		sl->errbuf[0] = '\0';
 		cn_buf_reset(&sl->body);
 		if (cn_driver_request(s->d, sl->h, &gh.gm, &sl->priv, err) < 0) {
@@ -1311,6 +1312,7 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 			  (long)s.nslots);
 	curl_multi_setopt(s.multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
 			  (long)s.nslots);
+	curl_multi_setopt(s.multi, CURLMOPT_MAXCONNECTS, (long)s.nslots);
 	curl_multi_setopt(s.multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
 	for (int i = 0; i < s.nslots; i++) {
 		if (!(s.slots[i].h = curl_easy_init())) {
