@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -204,10 +205,17 @@ cn_campaign_close(struct cn_store *st, int64_t id, int force,
 	sqlite3_stmt *s = NULL;
 	char status[16] = "";
 	int64_t left = 0, now = cn_now();
-	int rc = -1;
+	int rc = -1, lockfd;
 
-	if (cn_sql_exec(db, "BEGIN IMMEDIATE", err) < 0)
+	/* not while it is being sent; messages left in flight by a crash
+	 * count as in doubt, not as unsent */
+	if ((lockfd = cn_campaign_lock(st, id, err)) < 0)
 		return -1;
+	if (cn_campaign_journal_fold(st, id, lockfd, err) < 0 ||
+	    cn_sql_exec(db, "BEGIN IMMEDIATE", err) < 0) {
+		close(lockfd);
+		return -1;
+	}
 	if (prep(db, &s, "SELECT status, (SELECT count(*) FROM message WHERE "
 		 "campaign_id = ?1 AND (status = 'preparing' OR (status = "
 		 "'failed' AND retryable = 1))) FROM campaign WHERE id = ?1",
@@ -280,6 +288,7 @@ out:
 		if (rc == 0)
 			rc = -1;
 	}
+	close(lockfd);
 	return rc;
 }
 

@@ -14,9 +14,10 @@
  *     campaign), unless the campaign is only saved (a draft) or simulated.
  *
  *  2. cn_campaign_send() sends the campaign's 'preparing' messages.  Each
- *     message is marked in flight (message.inflight_at) in a committed
- *     transaction before its request leaves, and its outcome is committed
- *     when the gateway answers.  A message found in flight by a later run
+ *     message is written to the campaign's journal of messages in flight
+ *     (the lock file beside the store) before its request leaves, and its
+ *     outcome is committed when the gateway answers.  A message found in
+ *     flight by a later run (the journal folded into message.inflight_at)
  *     was interrupted (kill -9, power loss) while the gateway was called:
  *     it may or may not have been sent.  It is "in doubt" and is not sent
  *     again unless asked (resend_in_doubt); a receipt for it (applied by

@@ -40,4 +40,12 @@ int cn_sync_apply_changes(struct cn_store *st, const struct cn_sync_opts *o,
 			  const char *body, size_t len,
 			  struct cn_sync_stats *stats, struct cn_err *err);
 
+/* One sender per campaign: an exclusive lock on "<store>.send-ID.lock"
+ * (lib/send.c), which is also the journal of its messages in flight.
+ * Returns the descriptor, or -1 with err (CN_ETEMP: held elsewhere). */
+int cn_campaign_lock(struct cn_store *st, int64_t id, struct cn_err *err);
+/* Folds the journal of an interrupted send into the store (in doubt). */
+int cn_campaign_journal_fold(struct cn_store *st, int64_t cid, int fd,
+			     struct cn_err *err);
+
 #endif

@@ -538,7 +538,9 @@ struct sender {
 	int inflight;
 	int in_tx;		/* collect() left its transaction open for
 				   dispatch() to commit with the next marks */
-	sqlite3_stmt *s_load, *s_mark, *s_ok, *s_fail, *s_temp;
+	int jfd;		/* the campaign's lock file, also its journal
+				   of messages in flight */
+	sqlite3_stmt *s_load, *s_ok, *s_fail, *s_temp, *s_doubt, *s_status;
 };
 
 static double
@@ -663,9 +665,47 @@ flush_tx(struct sender *s, struct cn_err *err)
 	return 0;
 }
 
+/*
+ * The journal of messages in flight: the campaign's lock file, to which
+ * the sender appends "+REF" before a message's request leaves and "-REF"
+ * when an answer proved that nothing was accepted (a temporary failure).
+ * One write(2) per batch, no transaction: it survives a kill -9 as a
+ * committed transaction does (synchronous=NORMAL syncs neither), and
+ * keeps the store out of the path between an answer and the next
+ * request.  The next sender (or close) folds it into the store: a
+ * message still 'preparing' whose last line is "+REF" is in doubt.
+ */
+static int
+journal(struct sender *s, char sign, struct qmsg *const *m, int n,
+	struct cn_err *err)
+{
+	char buf[64 * 40];
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++)
+		if (m[i])
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+						"%c%s\n", sign, m[i]->ref);
+	while (len) {
+		ssize_t w = write(s->jfd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w != (ssize_t)len)
+			return cn_err_set(err, CN_ECANTCREAT, "the send journal "
+					  "(%s.send-%lld.lock): %s",
+					  cn_store_path(s->st),
+					  (long long)s->cid,
+					  w < 0 ? strerror(errno)
+						: "short write");
+		break;
+	}
+	return 0;
+}
+
 /* Takes the messages to send now: up to the free slots, the rate and
- * the retry times allow; marks them in flight in one transaction, then
- * starts their requests. */
+ * the retry times allow; writes them to the journal, then starts their
+ * requests. */
 static int
 dispatch(struct sender *s, struct cn_err *err)
 {
@@ -706,30 +746,25 @@ dispatch(struct sender *s, struct cn_err *err)
 				       1.0 / s->o->rate;
 	}
 	if (!n)
-		return flush_tx(s, err);
-	/* the outcomes collected just before commit with these marks */
-	if (!s->in_tx && cn_sql_exec(s->db, "BEGIN IMMEDIATE", err) < 0)
-		goto fail;
-	s->in_tx = 0;
+		return 0;
+	/* a retry goes again only if no receipt settled it meanwhile */
 	for (int i = 0; i < n; i++) {
-		sqlite3_bind_int64(s->s_mark, 1, cn_now());
-		sqlite3_bind_int64(s->s_mark, 2, batch[i]->id);
-		if (step_done(s, s->s_mark, err) < 0) {
-			cn_sql_exec(s->db, "ROLLBACK", NULL);
-			goto fail;
-		}
-		/* taken by someone else meanwhile (closed, --force): skip */
-		if (sqlite3_changes(s->db) == 0) {
+		if (batch[i]->attempts == 0)
+			continue;
+		sqlite3_bind_int64(s->s_status, 1, batch[i]->id);
+		if (sqlite3_step(s->s_status) != SQLITE_ROW ||
+		    strcmp((const char *)sqlite3_column_text(s->s_status, 0),
+			   "preparing") != 0) {
 			qmsg_free(batch[i]);
 			batch[i] = NULL;
-			continue;
 		}
-		batch[i]->attempts++;
+		sqlite3_reset(s->s_status);
 	}
-	if (cn_sql_exec(s->db, "COMMIT", err) < 0) {
-		cn_sql_exec(s->db, "ROLLBACK", NULL);
+	if (journal(s, '+', batch, n, err) < 0)
 		goto fail;
-	}
+	for (int i = 0; i < n; i++)
+		if (batch[i])
+			batch[i]->attempts++;
 	/* from here on these messages are in flight: a crash leaves them
 	 * in doubt, never sent twice */
 	for (int i = 0, k = 0; i < n; i++) {
@@ -875,7 +910,7 @@ collect(struct sender *s, struct cn_err *err)
 		s->inflight--;
 		m = sl->m;
 		sl->m = NULL;
-		if (!began) {
+		if (!began && !s->in_tx) {
 			if (cn_sql_exec(s->db, "BEGIN IMMEDIATE", err) < 0)
 				return -1;
 			began = 1;
@@ -908,8 +943,9 @@ collect(struct sender *s, struct cn_err *err)
 			/* nothing was sent: back to untried, stop the send */
 			bind_text(s->s_temp, 1, gr.reason);
 			sqlite3_bind_int64(s->s_temp, 2, m->id);
-			sqlite3_bind_int(s->s_temp, 3, 1);
-			if (step_done(s, s->s_temp, err) < 0)
+			sqlite3_bind_int(s->s_temp, 3, 0);
+			if (step_done(s, s->s_temp, err) < 0 ||
+			    journal(s, '-', &m, 1, err) < 0)
 				goto fail;
 			s->ss->auth_failed = 1;
 			s->stop_new = 1;
@@ -923,6 +959,11 @@ collect(struct sender *s, struct cn_err *err)
 			s->ss->in_doubt++;
 			snprintf(s->ss->last_error, sizeof(s->ss->last_error),
 				 "%s", gr.reason);
+			bind_text(s->s_doubt, 1, gr.reason);
+			sqlite3_bind_int64(s->s_doubt, 2, cn_now());
+			sqlite3_bind_int64(s->s_doubt, 3, m->id);
+			if (step_done(s, s->s_doubt, err) < 0)
+				goto fail;
 			emit(s, m, "in-doubt", NULL, gr.reason);
 			if (s->last_ok < m->first_try)
 				s->stop_new = 1;
@@ -935,8 +976,9 @@ collect(struct sender *s, struct cn_err *err)
 			    !(s->o->stop && *s->o->stop)) {
 				bind_text(s->s_temp, 1, gr.reason);
 				sqlite3_bind_int64(s->s_temp, 2, m->id);
-				sqlite3_bind_int(s->s_temp, 3, 0);
-				if (step_done(s, s->s_temp, err) < 0)
+				sqlite3_bind_int(s->s_temp, 3, 1);
+				if (step_done(s, s->s_temp, err) < 0 ||
+				    journal(s, '-', &m, 1, err) < 0)
 					goto fail;
 				s->ss->retries++;
 				m->not_before = mono() + backoff(s, m, gr.retry_after);
@@ -961,7 +1003,7 @@ collect(struct sender *s, struct cn_err *err)
 			break;
 		}
 	}
-	/* committed by dispatch(), with the next messages it takes */
+	/* committed once the next requests are out (flush_tx) */
 	if (began)
 		s->in_tx = 1;
 	return 0;
@@ -1219,15 +1261,15 @@ fail:
  * ends (the kernel drops it if the process dies).  Returns the file
  * descriptor, or -1 with err (CN_ETEMP when another process holds it).
  */
-static int
-campaign_lock(struct cn_store *st, int64_t id, struct cn_err *err)
+int
+cn_campaign_lock(struct cn_store *st, int64_t id, struct cn_err *err)
 {
 	char path[4200];
 	int fd;
 
 	snprintf(path, sizeof(path), "%s.send-%lld.lock", cn_store_path(st),
 		 (long long)id);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return cn_err_set(err, CN_ECANTCREAT, "%s: %s", path,
 				  strerror(errno));
@@ -1241,6 +1283,81 @@ campaign_lock(struct cn_store *st, int64_t id, struct cn_err *err)
 				  strerror(errno));
 	}
 	return fd;
+}
+
+/*
+ * Folds the journal of an earlier send into the store (see journal()):
+ * a message still 'preparing' whose last line is "+REF" was in flight
+ * and is in doubt (inflight_at set); "-REF" means its request was
+ * refused, nothing sent.  Then empties the journal.  The caller holds
+ * the campaign's lock (fd).  Returns 0 or -1 with err.
+ */
+int
+cn_campaign_journal_fold(struct cn_store *st, int64_t cid, int fd,
+			 struct cn_err *err)
+{
+	sqlite3 *db = cn_store_db(st);
+	sqlite3_stmt *in = NULL, *out = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int dfd, rc = -1;
+	off_t size = lseek(fd, 0, SEEK_END);
+
+	if (size <= 0)
+		return 0;
+	if ((dfd = dup(fd)) < 0 || !(f = fdopen(dfd, "r"))) {
+		if (dfd >= 0)
+			close(dfd);
+		return cn_err_set(err, CN_EINTERNAL, "send journal: %s",
+				  strerror(errno));
+	}
+	rewind(f);
+	if (cn_sql_exec(db, "BEGIN IMMEDIATE", err) < 0)
+		goto out;
+	if (stmt(db, &in, "UPDATE message SET inflight_at = coalesce("
+		 "inflight_at, ?3) WHERE ref = ?1 AND campaign_id = ?2 AND "
+		 "status = 'preparing'", err) < 0 ||
+	    stmt(db, &out, "UPDATE message SET inflight_at = NULL WHERE ref = "
+		 "?1 AND campaign_id = ?2 AND status = 'preparing'", err) < 0)
+		goto rollback;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		sqlite3_stmt *q;
+
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n < 2 || (line[0] != '+' && line[0] != '-'))
+			continue;	/* a torn last line: never acted on */
+		q = line[0] == '+' ? in : out;
+		sqlite3_bind_text(q, 1, line + 1, (int)(n - 1), SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, cid);
+		if (q == in)
+			sqlite3_bind_int64(q, 3, cn_now());
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			cn_sql_fail(err, db, "send journal");
+			goto rollback;
+		}
+		sqlite3_reset(q);
+	}
+	if (cn_sql_exec(db, "COMMIT", err) < 0)
+		goto rollback;
+	/* folded and committed: the journal starts again empty */
+	if (ftruncate(fd, 0) < 0) {
+		cn_err_set(err, CN_ECANTCREAT, "send journal: %s",
+			   strerror(errno));
+		goto out;
+	}
+	rc = 0;
+	goto out;
+rollback:
+	cn_sql_exec(db, "ROLLBACK", NULL);
+out:
+	sqlite3_finalize(in);
+	sqlite3_finalize(out);
+	free(line);
+	fclose(f);
+	return rc;
 }
 
 int
@@ -1271,28 +1388,34 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 	s.ctx = ctx;
 	s.ss = ss;
 	s.last_ok = -1;
-	if ((lockfd = campaign_lock(st, cid, err)) < 0)
+	if ((lockfd = cn_campaign_lock(st, cid, err)) < 0)
 		return -1;
-	if (begin_send(&s, &already_sent, err) < 0) {
+	s.jfd = lockfd;
+	if (cn_campaign_journal_fold(st, cid, lockfd, err) < 0 ||
+	    begin_send(&s, &already_sent, err) < 0) {
 		close(lockfd);
 		return -1;
 	}
 	if (stmt(s.db, &s.s_load, load_sql, err) < 0 ||
-	    stmt(s.db, &s.s_mark, "UPDATE message SET inflight_at = ?1, "
-		 "attempts = attempts + 1 WHERE id = ?2 AND status = "
-		 "'preparing' AND inflight_at IS NULL", err) < 0 ||
+	    stmt(s.db, &s.s_status, "SELECT status FROM message WHERE id = ?1",
+		 err) < 0 ||
+	    stmt(s.db, &s.s_doubt, "UPDATE message SET inflight_at = ?2, "
+		 "error = ?1, attempts = attempts + 1 WHERE id = ?3 AND "
+		 "status = 'preparing'", err) < 0 ||
 	    /* a receipt may have come first (the receiver commits it as soon
 	     * as Kannel calls): never move a message backwards */
 	    stmt(s.db, &s.s_ok, "UPDATE message SET status = CASE WHEN "
 		 "status = 'preparing' THEN 'sent' ELSE status END, "
 		 "provider_id = coalesce(?1, provider_id), sent_at = "
 		 "coalesce(sent_at, ?2), inflight_at = NULL, error = NULL, "
-		 "retryable = 0 WHERE id = ?3", err) < 0 ||
+		 "retryable = 0, attempts = attempts + 1 WHERE id = ?3",
+		 err) < 0 ||
 	    stmt(s.db, &s.s_fail, "UPDATE message SET status = 'failed', "
-		 "error = ?1, done_at = ?2, retryable = ?3, inflight_at = NULL "
-		 "WHERE id = ?4 AND status = 'preparing'", err) < 0 ||
+		 "error = ?1, done_at = ?2, retryable = ?3, inflight_at = NULL, "
+		 "attempts = attempts + 1 WHERE id = ?4 AND status = "
+		 "'preparing'", err) < 0 ||
 	    stmt(s.db, &s.s_temp, "UPDATE message SET error = ?1, "
-		 "inflight_at = NULL, attempts = attempts - ?3 WHERE id = ?2 "
+		 "inflight_at = NULL, attempts = attempts + ?3 WHERE id = ?2 "
 		 "AND status = 'preparing'", err) < 0)
 		goto out;
 	if ((ss->in_doubt = report_in_doubt(&s, err)) < 0)
@@ -1352,6 +1475,10 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 			continue;
 		}
 		curl_multi_perform(s.multi, &running);
+		/* the outcomes of the last round, now that the requests that
+		 * followed them are out */
+		if (flush_tx(&s, err) < 0)
+			goto out;
 		done = s.inflight;
 		if (collect(&s, err) < 0)
 			goto out;
@@ -1377,6 +1504,13 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 	}
 	if (flush_tx(&s, err) < 0)
 		goto out;
+	/* every message of the journal has its outcome (or its doubt) in
+	 * the store now */
+	if (ftruncate(lockfd, 0) < 0) {
+		cn_err_set(err, CN_ECANTCREAT, "send journal: %s",
+			   strerror(errno));
+		goto out;
+	}
 	/* what is left: retries not done, fresh messages not tried */
 	for (struct qmsg *m = s.waiting; m; m = m->next)
 		ss->untried++;
@@ -1456,7 +1590,8 @@ out:
 		qmsg_free(m);
 	}
 	sqlite3_finalize(s.s_load);
-	sqlite3_finalize(s.s_mark);
+	sqlite3_finalize(s.s_status);
+	sqlite3_finalize(s.s_doubt);
 	sqlite3_finalize(s.s_ok);
 	sqlite3_finalize(s.s_fail);
 	sqlite3_finalize(s.s_temp);
