@@ -712,8 +712,8 @@ static const char *const doc_sql[K_N] = {
 		" list WHERE id = c.list_id), 'sender', c.sender, 'status', "
 		"c.status, 'simulated', c.simulated, 'driver', c.driver, "
 		"'created_at', c.created_at, 'sent_at', c.sent_at, "
-		"'close_at', c.close_at, 'closed_at', c.closed_at), c.name "
-		"FROM campaign c WHERE c.uuid = ?1",
+		"'close_at', c.close_at, 'closed_at', c.closed_at, 'body', "
+		"c.body), c.name FROM campaign c WHERE c.uuid = ?1",
 	[K_MESSAGE] =
 		"SELECT json_object('campaign', (SELECT uuid FROM campaign "
 		"WHERE id = m.campaign_id), 'contact', (SELECT coalesce(uuid, "
@@ -1538,7 +1538,8 @@ apply_campaign(struct sync *s, const char *uuid, const cJSON *doc,
 		 "nullif(?5, 0), list_id = nullif(?6, 0), sender = ?7, status "
 		 "= coalesce(?8, status), simulated = coalesce(?9, 0), driver "
 		 "= ?10, created_at = coalesce(?11, created_at), sent_at = "
-		 "?12, close_at = ?13, closed_at = ?14 WHERE id = ?1",
+		 "?12, close_at = ?13, closed_at = ?14, body = ?15 WHERE id = "
+		 "?1",
 		 err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -1555,6 +1556,7 @@ apply_campaign(struct sync *s, const char *uuid, const cJSON *doc,
 	bind_int(st, 12, doc, "sent_at");
 	bind_int(st, 13, doc, "close_at");
 	bind_int(st, 14, doc, "closed_at");
+	bind_str(st, 15, jstr(doc, "body"));
 	return step_final(s, st, "campaign", uuid, err);
 }
 
