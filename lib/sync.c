@@ -1920,14 +1920,15 @@ guard_count(struct sync *s, const cJSON *res, int64_t n[K_N],
  * limit rows.  Returns the parsed answer (caller frees) and its last_seq
  * in next, or NULL with err. */
 static cJSON *
-changes_page(struct sync *s, const char *since, int limit, char *next,
-	     size_t ncap, struct cn_err *err)
+changes_page(struct sync *s, const char *since, int limit, int docs,
+	     char *next, size_t ncap, struct cn_err *err)
 {
 	cJSON *j;
 	long code;
 
 	cn_buf_reset(&s->body);
-	cn_buf_addf(&s->body, "/_changes?limit=%d&since=", limit);
+	cn_buf_addf(&s->body, "/_changes?%slimit=%d&since=",
+		    docs ? "include_docs=true&" : "", limit);
 	add_since(s, &s->body, since);
 	if ((code = http(s, "GET", s->body.ptr, NULL, 0, err)) < 0)
 		return NULL;
@@ -1975,10 +1976,15 @@ pull_guard(struct sync *s, const cJSON *first, int limit, const char *next0,
 	if (guard_count(s, res, n, err) < 0)
 		return -1;
 	more = cJSON_GetArraySize(res) >= limit;
+	/* a store of which nothing ever reached a server (a first pull into
+	 * it) has nothing the server could delete: no scan */
+	if (more && lookup(s, "SELECT EXISTS(SELECT 1 FROM sync_item WHERE "
+			   "rev IS NOT NULL AND ?1 = ?1)", "", err) == 0)
+		more = 0;
 	snprintf(since, sizeof(since), "%s", next0);
 	while (more) {
-		cJSON *j = changes_page(s, since, SCAN_LIMIT, next, sizeof(next),
-					err);
+		cJSON *j = changes_page(s, since, SCAN_LIMIT, 0, next,
+					sizeof(next), err);
 
 		if (!j)
 			return -1;
@@ -2308,11 +2314,13 @@ pull(struct sync *s, struct cn_err *err)
 {
 	char since[512], next[512];
 	cJSON *page;
-	int rc;
+	int rc, docs;
 
 	if (since_get(s, since, sizeof(since), err) < 0)
 		return -1;
-	page = changes_page(s, since, s->batch, next, sizeof(next), err);
+	/* a first pull needs every document: they come with the changes */
+	docs = strcmp(since, "0") == 0;
+	page = changes_page(s, since, s->batch, docs, next, sizeof(next), err);
 	if (!page)
 		return -1;
 	rc = pull_guard(s, page, s->batch, next, err);
@@ -2321,11 +2329,16 @@ pull(struct sync *s, struct cn_err *err)
 		return rc;
 	}
 	for (;;) {
-		const cJSON *res = cJSON_GetObjectItemCaseSensitive(page,
-								    "results");
+		cJSON *res = cJSON_GetObjectItemCaseSensitive(page, "results");
 		int count = cJSON_GetArraySize(res);
-		cJSON *rows = fetch_docs(s, res, err);
+		uint64_t before = s->stats->docs_received;
+		cJSON *rows;
 
+		if (docs) {
+			rows = cJSON_DetachItemViaPointer(page, res);
+		} else {
+			rows = fetch_docs(s, res, err);
+		}
 		cJSON_Delete(page);
 		if (!rows)
 			return -1;
@@ -2363,8 +2376,11 @@ pull(struct sync *s, struct cn_err *err)
 			s->stats->stopped = 1;
 			return 0;
 		}
-		page = changes_page(s, since, s->batch, next, sizeof(next),
-				    err);
+		/* the next page with its documents when most of this one's
+		 * were needed; else ids first (its own pushes seen again) */
+		docs = (s->stats->docs_received - before) * 2 > (uint64_t)count;
+		page = changes_page(s, since, s->batch, docs, next,
+				    sizeof(next), err);
 		if (!page)
 			return -1;
 	}
