@@ -359,6 +359,14 @@ one_run(struct cli *c, struct cn_sync_opts *so, struct out *o)
 	if (out_close(o))
 		return o->status;
 	summary(c, so, &st);
+	if (st.rejected) {
+		cli_warn(c, "refused %llu document%s from the server as bad "
+			 "data (not applied): %s%s",
+			 (unsigned long long)st.rejected,
+			 st.rejected == 1 ? "" : "s", st.rejected_msg,
+			 st.rejected > 1 ? " (first; -v lists each)" : "");
+		return EX_DATAERR;
+	}
 	if (st.refused) {
 		cli_warn(c, "%s; nothing %s; run with --force-delete if they "
 			 "are meant", st.refused_msg,

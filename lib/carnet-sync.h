@@ -92,6 +92,9 @@ struct cn_sync_stats {
 	uint64_t docs_sent;		/* documents in _bulk_docs bodies */
 	uint64_t docs_received;		/* documents read from _changes */
 	uint64_t requests;		/* HTTP requests made */
+	uint64_t rejected;		/* server documents refused as bad
+					   data (not applied) */
+	char rejected_msg[400];		/* the first one: "kind:uuid: why" */
 	int stopped;			/* ended early by *stop */
 	char refused_msg[400];		/* what the guard refused, or "" */
 };

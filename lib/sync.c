@@ -1627,6 +1627,133 @@ apply_message(struct sync *s, const char *ref, const cJSON *doc,
 	return step_final(s, st, "message", ref, err);
 }
 
+#define MAX_TEXT (64 * 1024)	/* longest text field, as an import takes */
+
+/* Checks field name of doc: absent, null or a string of at most max
+ * bytes (non-empty when need).  Returns 0, or 1 with err. */
+static int
+check_str(const cJSON *doc, const char *name, size_t max, int need,
+	  struct cn_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, name);
+	size_t bad;
+
+	if (!v || cJSON_IsNull(v)) {
+		if (need)
+			return cn_err_set(err, CN_EDATA, "no %s", name), 1;
+		return 0;
+	}
+	if (!cJSON_IsString(v))
+		return cn_err_set(err, CN_EDATA, "%s is not a string", name), 1;
+	if (strlen(v->valuestring) > max)
+		return cn_err_set(err, CN_EDATA, "%s is longer than %zu bytes",
+				  name, max), 1;
+	if (need && !*v->valuestring)
+		return cn_err_set(err, CN_EDATA, "empty %s", name), 1;
+	if (!cn_utf8_valid(v->valuestring, strlen(v->valuestring), &bad))
+		return cn_err_set(err, CN_EDATA, "%s is not valid UTF-8", name),
+		       1;
+	return 0;
+}
+
+/* An E.164 number: '+' and 8 to 15 digits, the first not 0. */
+static int
+e164(const char *p)
+{
+	size_t n = 0;
+
+	if (*p++ != '+' || *p == '0')
+		return 0;
+	for (; *p; p++, n++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return n >= 8 && n <= 15;
+}
+
+/* An email in the form carnet stores (cn_email_normalize gives it back
+ * unchanged). */
+static int
+email_ok(const char *e)
+{
+	char out[CN_ADDRESS_MAX];
+	struct cn_err err;
+
+	return cn_email_normalize(e, out, sizeof(out), &err) == 0 &&
+	       strcmp(out, e) == 0;
+}
+
+/*
+ * The checks an import or a tool makes, on a document from the server
+ * (which any client can write): types, lengths, UTF-8, emails and phone
+ * numbers in the stored form, a known reason, a template that compiles.
+ * Returns 0, or 1 with err ("why", without the document's id).
+ */
+static int
+check_doc(int k, const cJSON *doc, struct cn_err *err)
+{
+	const char *v;
+
+	if (check_str(doc, "folder", 255, 0, err))
+		return 1;
+	switch (k) {
+	case K_LIST:
+		return check_str(doc, "name", 255, 1, err);
+	case K_CONTACT: {
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(doc, "attrs");
+
+		if (check_str(doc, "email", 254, 0, err) ||
+		    check_str(doc, "phone", 16, 0, err) ||
+		    check_str(doc, "first_name", MAX_TEXT, 0, err) ||
+		    check_str(doc, "last_name", MAX_TEXT, 0, err))
+			return 1;
+		if ((v = jstr(doc, "email")) && !email_ok(v))
+			return cn_err_set(err, CN_EDATA, "invalid email '%.80s'",
+					  v), 1;
+		if ((v = jstr(doc, "phone")) && !e164(v))
+			return cn_err_set(err, CN_EDATA, "invalid phone '%.40s' "
+					  "(not E.164)", v), 1;
+		if (a && !cJSON_IsNull(a) && !cJSON_IsObject(a))
+			return cn_err_set(err, CN_EDATA, "attrs is not an "
+					  "object"), 1;
+		return 0;
+	}
+	case K_BLACKLIST:
+		if (check_str(doc, "address", 254, 1, err) ||
+		    check_str(doc, "note", 1024, 0, err) ||
+		    check_str(doc, "source", 255, 0, err))
+			return 1;
+		v = jstr(doc, "address");
+		if (!e164(v) && !email_ok(v))
+			return cn_err_set(err, CN_EDATA, "invalid address "
+					  "'%.80s'", v), 1;
+		v = jstr(doc, "reason");
+		if (!v || (strcmp(v, "STOP") && strcmp(v, "NPAI") &&
+			   strcmp(v, "manual")))
+			return cn_err_set(err, CN_EDATA, "unknown reason '%.20s'",
+					  v ? v : ""), 1;
+		return 0;
+	case K_TEMPLATE: {
+		struct cn_tpl t;
+		struct cn_err e2;
+
+		if (check_str(doc, "title", 200, 1, err) ||
+		    check_str(doc, "body", MAX_TEXT, 1, err))
+			return 1;
+		v = jstr(doc, "body");
+		if (cn_tpl_parse(&t, v, strlen(v), &e2) < 0) {
+			cn_tpl_free(&t);
+			return cn_err_set(err, CN_EDATA, "body: %s", e2.msg), 1;
+		}
+		cn_tpl_free(&t);
+		return 0;
+	}
+	default:
+		return check_str(doc, "name", MAX_TEXT, 0, err) ||
+		       check_str(doc, "body", MAX_TEXT, 0, err) ||
+		       check_str(doc, "phone", 16, 0, err);
+	}
+}
+
 /*
  * Applies a server document to the store, in a savepoint: 0 applied,
  * 1 refused (err says why; nothing changed), -1 on a store error.
@@ -2060,6 +2187,19 @@ pull_one(struct sync *s, const cJSON *r, struct cn_err *err)
 			 : jstr(doc, "address") ? jstr(doc, "address")
 			 : jstr(doc, "title")	  ? jstr(doc, "title")
 						  : "");
+	}
+	if (!deleted && check_doc(k, doc, err)) {
+		/* not applied, not recorded: the next change to it on the
+		 * server is looked at again; the run reports it (exit 65) */
+		s->stats->rejected++;
+		if (!s->stats->rejected_msg[0])
+			snprintf(s->stats->rejected_msg,
+				 sizeof(s->stats->rejected_msg), "%.120s: %.250s",
+				 id, err->msg);
+		logf_(s, "%s: refused: %s", id, err->msg);
+		cn_err_clear(err);
+		change(s, "pull", k, uuid, "refused", label);
+		return 0;
 	}
 	if (s->o->dry_run) {
 		if (it.found && strcmp(it.state, "synced") != 0)
