@@ -156,6 +156,7 @@ struct sync {
 	int ncache;
 	struct cn_buf body;	/* request bodies */
 	struct cn_buf tmp;
+	struct cn_buf nul_ids;	/* "\nID\n" of rows whose text holds \u0000 */
 };
 
 static int
@@ -394,11 +395,59 @@ http(struct sync *s, const char *method, const char *path, const char *body,
 	return s->code;
 }
 
+/*
+ * Notes the rows of the answer (_changes, _all_docs) whose text holds an
+ * escaped NUL ("\u0000"): cJSON would cut the string there without a
+ * word, so such a document is refused (check in pull_one).  A row's "id"
+ * comes before its document in both answers.
+ */
+static void
+scan_nul(struct sync *s)
+{
+	const char *p = s->resp.ptr, *end = p + s->resp.len, *m;
+
+	while ((m = memmem(p, (size_t)(end - p), "\\u0000", 6))) {
+		const char *q = m;
+
+		while (q > s->resp.ptr &&
+		       !(q[0] == '"' && strncmp(q, "\"id\":\"", 6) == 0))
+			q--;
+		if (strncmp(q, "\"id\":\"", 6) == 0) {
+			const char *id = q + 6, *e = memchr(id, '"',
+							    (size_t)(end - id));
+
+			if (e) {
+				cn_buf_addc(&s->nul_ids, '\n');
+				cn_buf_add(&s->nul_ids, id, (size_t)(e - id));
+				cn_buf_addc(&s->nul_ids, '\n');
+			}
+		}
+		p = m + 6;
+	}
+}
+
+static int
+has_nul(struct sync *s, const char *id)
+{
+	const char *p = s->nul_ids.ptr;
+	size_t n = strlen(id);
+
+	while ((p = strstr(p, id))) {
+		if (p > s->nul_ids.ptr && p[-1] == '\n' && p[n] == '\n')
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
 /* Parses the answer as JSON; NULL with err (CN_EDATA) if it is not. */
 static cJSON *
 resp_json(struct sync *s, const char *what, struct cn_err *err)
 {
-	cJSON *j = cJSON_ParseWithLength(s->resp.ptr, s->resp.len);
+	cJSON *j;
+
+	scan_nul(s);
+	j = cJSON_ParseWithLength(s->resp.ptr, s->resp.len);
 
 	if (!j)
 		cn_err_set(err, CN_EDATA, "server %s: %s: the answer is not "
@@ -2188,7 +2237,10 @@ pull_one(struct sync *s, const cJSON *r, struct cn_err *err)
 			 : jstr(doc, "title")	  ? jstr(doc, "title")
 						  : "");
 	}
-	if (!deleted && check_doc(k, doc, err)) {
+	if (!deleted && ((s->nul_ids.len && has_nul(s, id) &&
+			  cn_err_set(err, CN_EDATA, "a text holds a NUL "
+				     "character")) ||
+			 check_doc(k, doc, err))) {
 		/* not applied, not recorded: the next change to it on the
 		 * server is looked at again; the run reports it (exit 65) */
 		s->stats->rejected++;
@@ -3016,6 +3068,7 @@ sync_init(struct sync *s, struct cn_store *st, const struct cn_sync_opts *o,
 	cn_buf_init(&s->resp, RESP_MAX);
 	cn_buf_init(&s->body, 0);
 	cn_buf_init(&s->tmp, 0);
+	cn_buf_init(&s->nul_ids, 0);
 	if (prep(s, &s->get_item, "SELECT state, rev, deleted, changed_at "
 		 "FROM sync_item WHERE kind = ?1 AND uuid = ?2", err) < 0 ||
 	    prep(s, &s->put_item, "INSERT INTO sync_item(kind, uuid, state, "
@@ -3041,6 +3094,7 @@ sync_free(struct sync *s)
 	cn_buf_free(&s->resp);
 	cn_buf_free(&s->body);
 	cn_buf_free(&s->tmp);
+	cn_buf_free(&s->nul_ids);
 }
 
 /* Marks untracked items pending, in a transaction of its own. */
