@@ -256,6 +256,22 @@ cn_campaign_close(struct cn_store *st, int64_t id, int force,
 		}
 		sqlite3_finalize(s);
 		s = NULL;
+		/* those messages changed: they sync again */
+		if (prep(db, &s, "INSERT INTO sync_item(kind, uuid, state, "
+			 "changed_at, deleted) SELECT 'message', ref, 'pending', "
+			 "?2, 0 FROM message WHERE campaign_id = ?1 AND done_at "
+			 "= ?2 AND status = 'failed' ON CONFLICT(kind, uuid) DO "
+			 "UPDATE SET state = 'pending', changed_at = "
+			 "excluded.changed_at", err) < 0)
+			goto out;
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 2, now);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			cn_sql_fail(err, db, "sync mark");
+			goto out;
+		}
+		sqlite3_finalize(s);
+		s = NULL;
 	}
 	if (prep(db, &s, "UPDATE campaign SET status = 'closed', closed_at = "
 		 "?2, sent_at = coalesce(sent_at, ?2) WHERE id = ?1", err) < 0)

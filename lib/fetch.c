@@ -38,6 +38,7 @@ enum {
 	S_LATEST,
 	S_INS_REPLY,
 	S_REPLY_DUP,
+	S_SYNC_MSG,
 	S_NSTMT,
 };
 
@@ -80,6 +81,12 @@ static const char *const sql_text[S_NSTMT] = {
 	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[S_REPLY_DUP] =
 	"SELECT 1 FROM reply WHERE provider_id = ?1",
+	/* a message whose status changed syncs again (carnet-sync) */
+	[S_SYNC_MSG] =
+	"INSERT INTO sync_item(kind, uuid, state, changed_at, deleted)"
+	" SELECT 'message', ref, 'pending', ?2, 0 FROM message WHERE id = ?1"
+	" ON CONFLICT(kind, uuid) DO UPDATE SET state = 'pending',"
+	" changed_at = excluded.changed_at",
 };
 
 struct cn_fetch {
@@ -464,6 +471,18 @@ check_npai(struct cn_fetch *f, const char *phone, int64_t at,
 	return 0;
 }
 
+static int
+sync_mark_message(struct cn_fetch *f, int64_t id, struct cn_err *err)
+{
+	sqlite3_stmt *s = stmt(f, S_SYNC_MSG);
+
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, cn_now());
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return cn_sql_fail(err, f->db, "fetch");
+	return 0;
+}
+
 /* Moves message id (in campaign, to phone) by a receipt status. */
 static int
 move_message(struct cn_fetch *f, int64_t id, const char *cur,
@@ -487,8 +506,9 @@ move_message(struct cn_fetch *f, int64_t id, const char *cur,
 		if (sqlite3_step(s) != SQLITE_DONE)
 			return cn_sql_fail(err, f->db, "fetch");
 		if (sqlite3_changes(f->db) > 0)
-			return queue(f, CN_EV_RECEIPT, at, campaign, ref, phone,
-				     "sent", reason, err);
+			return sync_mark_message(f, id, err) < 0 ? -1
+			       : queue(f, CN_EV_RECEIPT, at, campaign, ref,
+				       phone, "sent", reason, err);
 		return 0;
 	}
 	s = stmt(f, S_SET_FINAL);
@@ -500,7 +520,8 @@ move_message(struct cn_fetch *f, int64_t id, const char *cur,
 		return cn_sql_fail(err, f->db, "fetch");
 	if (sqlite3_changes(f->db) == 0)
 		return 0;
-	if (queue(f, CN_EV_RECEIPT, at, campaign, ref, phone, status, reason,
+	if (sync_mark_message(f, id, err) < 0 ||
+	    queue(f, CN_EV_RECEIPT, at, campaign, ref, phone, status, reason,
 		  err) < 0)
 		return -1;
 	if (strcmp(status, "failed") == 0 || strcmp(status, "rejected") == 0)

@@ -1184,12 +1184,28 @@ report_in_doubt(struct sender *s, struct cn_err *err)
 	return n;
 }
 
-/* The campaign is sent when no message is left to send or in doubt. */
+/* The campaign is sent when no message is left to send or in doubt;
+ * the messages that changed since they last synced sync again. */
 static int
 finish_campaign(struct sender *s, struct cn_err *err)
 {
 	sqlite3_stmt *q;
 	int rc;
+
+	if (stmt(s->db, &q, "INSERT INTO sync_item(kind, uuid, state, "
+		 "changed_at, deleted) SELECT 'message', ref, 'pending', "
+		 "max(coalesce(sent_at, 0), coalesce(done_at, 0)), 0 FROM "
+		 "message WHERE campaign_id = ?1 AND status <> 'preparing' "
+		 "AND true ON CONFLICT(kind, uuid) DO UPDATE SET state = "
+		 "'pending', changed_at = excluded.changed_at WHERE "
+		 "excluded.changed_at > sync_item.changed_at OR "
+		 "sync_item.state = 'pending'", err) < 0)
+		return -1;
+	sqlite3_bind_int64(q, 1, s->cid);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return cn_sql_fail(err, s->db, "sync marks");
 
 	if (stmt(s->db, &q, "UPDATE campaign SET status = 'sent' WHERE id = "
 		 "?1 AND status = 'sending' AND NOT EXISTS(SELECT 1 FROM "

@@ -51,6 +51,17 @@ unlike "$out$err" "s3cr3t" "the secret is never printed"
 is "$(sql "SELECT u.sms, u.recipients, u.month FROM usage u JOIN campaign c ON c.id = u.campaign_id WHERE c.name = 'h1'")" "2,2,$(date -u +%Y-%m)" \
 	"the usage ledger gets the send's SMS and recipients, with the campaign"
 
+# --- what a send changes syncs (carnet-sync), and so does a receipt --------------------
+is "$(sql "SELECT count(*) FROM sync_item i JOIN message m ON m.ref = i.uuid WHERE i.kind = 'message' AND i.state = 'pending' AND m.phone IN ('+33612345671', '+33612345672')")" 2 \
+	"the messages sent are marked for sync"
+is "$(sql "SELECT count(*) FROM sync_item i JOIN campaign c ON c.uuid = i.uuid WHERE i.kind = 'campaign' AND c.name = 'h1' AND i.state = 'pending'")" 1 \
+	"and so is their campaign"
+sqlite3 "$STORE" "UPDATE sync_item SET state = 'synced' WHERE kind IN ('message', 'campaign')"
+ref1=$(sql "SELECT ref FROM message WHERE phone = '+33612345671'")
+printf '{"kind":"receipt","ref":"%s","status":"delivered"}\n' "$ref1" | carnet-sms-fetch --from-stdin >/dev/null 2>&1
+is "$(sql "SELECT m.status, i.state FROM message m JOIN sync_item i ON i.kind = 'message' AND i.uuid = m.ref WHERE m.ref = '$ref1'")" "delivered,pending" \
+	"a receipt that moves a message marks it for sync again"
+
 # --- a temporary failure is retried after Retry-After; sent once -------------------
 : >gw.log
 printf '%s\n' '503 retry=1 busy' '200 {"data":{"id":"late"}}' >script
