@@ -120,21 +120,7 @@ struct opts {
 	unsigned given;	/* command options given: 1 << (opt - OPT_STATUS) */
 };
 
-static int
-int_arg(struct cli *c, const char *opt, const char *arg, long lo, long hi,
-	long *out)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (!*arg || *end || v < lo || v > hi) {
-		cli_usage_error(c, "--%s: expected a whole number from %ld to "
-				"%ld, got '%s'", opt, lo, hi, arg);
-		return cli_stop(c, EX_USAGE);
-	}
-	*out = v;
-	return 0;
-}
+#define int_arg sendcli_int
 
 #define G(o) (1u << ((o) == OPT_YES ? 20 : (o) == OPT_PARALLEL ? 21 :       \
 		     (o) == OPT_FORCE ? 22 : (o) - OPT_STATUS))
@@ -193,23 +179,8 @@ parse(struct cli *c, struct opts *o, int argc, char **argv, const char *sh)
 
 /* ------------------------------------------------------------ output */
 
-static void
-add_str(struct cn_record *r, const char *name, const char *v)
-{
-	if (v && *v)
-		cn_record_add(r, name, v, strlen(v), CN_V_STR);
-	else
-		cn_record_add(r, name, NULL, 0, CN_V_NULL);
-}
-
-static void
-add_int(struct cn_record *r, const char *name, long long v)
-{
-	char b[24];
-	int n = snprintf(b, sizeof(b), "%lld", v);
-
-	cn_record_add(r, name, b, (size_t)n, CN_V_NUM);
-}
+#define add_str sendcli_add_str
+#define add_int sendcli_add_int
 
 static void
 add_time(struct cn_record *r, const char *name, long long t)

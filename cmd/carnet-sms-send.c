@@ -132,21 +132,7 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int
-int_arg(struct cli *c, const char *opt, const char *arg, long lo, long hi,
-	long *out)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (!*arg || *end || v < lo || v > hi) {
-		cli_usage_error(c, "--%s: expected a whole number from %ld to "
-				"%ld, got '%s'", opt, lo, hi, arg);
-		return cli_stop(c, EX_USAGE);
-	}
-	*out = v;
-	return 0;
-}
+#define int_arg sendcli_int
 
 int
 main(int argc, char **argv)

@@ -83,23 +83,42 @@ struct out {
 	unsigned long long done;
 };
 
-static void
-add_str(struct cn_record *r, const char *name, const char *v)
+void
+sendcli_add_str(struct cn_record *r, const char *name, const char *v)
 {
-	if (v)
+	if (v && *v)
 		cn_record_add(r, name, v, strlen(v), CN_V_STR);
 	else
 		cn_record_add(r, name, NULL, 0, CN_V_NULL);
 }
 
-static void
-add_int(struct cn_record *r, const char *name, long long v)
+void
+sendcli_add_int(struct cn_record *r, const char *name, long long v)
 {
 	char b[24];
 	int n = snprintf(b, sizeof(b), "%lld", v);
 
 	cn_record_add(r, name, b, (size_t)n, CN_V_NUM);
 }
+
+int
+sendcli_int(struct cli *c, const char *opt, const char *arg, long lo, long hi,
+	    long *out)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (!*arg || *end || v < lo || v > hi) {
+		cli_usage_error(c, "--%s: expected a whole number from %ld to "
+				"%ld, got '%s'", opt, lo, hi, arg);
+		return cli_stop(c, EX_USAGE);
+	}
+	*out = v;
+	return 0;
+}
+
+#define add_str sendcli_add_str
+#define add_int sendcli_add_int
 
 static int
 on_prep(void *ctx, const struct cn_prep_row *p)

@@ -29,6 +29,13 @@ void sendcli_signals(struct sendcli *s);
  * terminal above the warning threshold.  Returns the exit status.
  */
 int sendcli_run(struct cli *c, struct sendcli *s, FILE *fp, const char *name);
+/* Parses a whole number in [lo, hi] for --opt; on a bad one prints a
+ * usage error, marks the program to stop and returns -1. */
+int sendcli_int(struct cli *c, const char *opt, const char *arg, long lo,
+		long hi, long *out);
+/* Adds a string (NULL or "" as null) or a number to an output record. */
+void sendcli_add_str(struct cn_record *r, const char *name, const char *v);
+void sendcli_add_int(struct cn_record *r, const char *name, long long v);
 /* Sends (or resumes) campaign id.  Returns the exit status. */
 int sendcli_send(struct cli *c, struct sendcli *s, int64_t id);
 
