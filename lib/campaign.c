@@ -198,6 +198,22 @@ cn_campaigns_each(struct cn_store *st, const char *folder, const char *status,
 }
 
 int
+cn_campaign_exec(sqlite3 *db, const char *sql, int64_t id, int64_t now,
+		 const char *what, struct cn_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (prep(db, &s, sql, err) < 0)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : cn_sql_fail(err, db, what);
+}
+
+int
 cn_campaign_close(struct cn_store *st, int64_t id, int force,
 		  struct cn_err *err)
 {
@@ -241,61 +257,29 @@ cn_campaign_close(struct cn_store *st, int64_t id, int force,
 			   (long long)id, (long long)left, (long long)id);
 		goto out;
 	}
-	if (left) {
-		if (prep(db, &s, "UPDATE message SET status = 'failed', error = "
-			 "coalesce(error || '; ', '') || 'campaign closed before "
-			 "it was sent', retryable = 0, done_at = ?2 WHERE "
-			 "campaign_id = ?1 AND (status = 'preparing' OR (status "
-			 "= 'failed' AND retryable = 1))", err) < 0)
-			goto out;
-		sqlite3_bind_int64(s, 1, id);
-		sqlite3_bind_int64(s, 2, now);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			cn_sql_fail(err, db, "close");
-			goto out;
-		}
-		sqlite3_finalize(s);
-		s = NULL;
-		/* those messages changed: they sync again */
-		if (prep(db, &s, "INSERT INTO sync_item(kind, uuid, state, "
-			 "changed_at, deleted) SELECT 'message', ref, 'pending', "
-			 "?2, 0 FROM message WHERE campaign_id = ?1 AND done_at "
-			 "= ?2 AND status = 'failed' ON CONFLICT(kind, uuid) DO "
-			 "UPDATE SET state = 'pending', changed_at = "
-			 "excluded.changed_at", err) < 0)
-			goto out;
-		sqlite3_bind_int64(s, 1, id);
-		sqlite3_bind_int64(s, 2, now);
-		if (sqlite3_step(s) != SQLITE_DONE) {
-			cn_sql_fail(err, db, "sync mark");
-			goto out;
-		}
-		sqlite3_finalize(s);
-		s = NULL;
-	}
-	if (prep(db, &s, "UPDATE campaign SET status = 'closed', closed_at = "
-		 "?2, sent_at = coalesce(sent_at, ?2) WHERE id = ?1", err) < 0)
+	/* the messages left fail, and sync again (they changed) */
+	if (left &&
+	    (cn_campaign_exec(db, "UPDATE message SET status = 'failed', "
+			      "error = coalesce(error || '; ', '') || "
+			      "'campaign closed before it was sent', "
+			      "retryable = 0, done_at = ?2 WHERE campaign_id = "
+			      "?1 AND (status = 'preparing' OR (status = "
+			      "'failed' AND retryable = 1))", id, now, "close",
+			      err) < 0 ||
+	     cn_campaign_exec(db, "INSERT INTO sync_item(kind, uuid, state, "
+			      "changed_at, deleted) SELECT 'message', ref, "
+			      "'pending', ?2, 0 FROM message WHERE campaign_id "
+			      "= ?1 AND done_at = ?2 AND status = 'failed' ON "
+			      "CONFLICT(kind, uuid) DO UPDATE SET state = "
+			      "'pending', changed_at = excluded.changed_at",
+			      id, now, "sync mark", err) < 0))
 		goto out;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, now);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		cn_sql_fail(err, db, "close");
+	if (cn_campaign_exec(db, "UPDATE campaign SET status = 'closed', "
+			     "closed_at = ?2, sent_at = coalesce(sent_at, ?2) "
+			     "WHERE id = ?1", id, now, "close", err) < 0 ||
+	    cn_campaign_exec(db, CN_SQL_SYNC_CAMPAIGN, id, now, "sync mark",
+			     err) < 0)
 		goto out;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if (prep(db, &s, "INSERT INTO sync_item(kind, uuid, state, "
-		 "changed_at, deleted) SELECT 'campaign', uuid, 'pending', ?2, "
-		 "0 FROM campaign WHERE id = ?1 ON CONFLICT(kind, uuid) DO "
-		 "UPDATE SET state = 'pending', changed_at = "
-		 "excluded.changed_at", err) < 0)
-		goto out;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, now);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		cn_sql_fail(err, db, "sync mark");
-		goto out;
-	}
 	rc = 0;
 out:
 	sqlite3_finalize(s);

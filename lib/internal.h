@@ -40,6 +40,16 @@ int cn_sync_apply_changes(struct cn_store *st, const struct cn_sync_opts *o,
 			  const char *body, size_t len,
 			  struct cn_sync_stats *stats, struct cn_err *err);
 
+/* Marks campaign ?1 for sync at time ?2 (with cn_campaign_exec). */
+#define CN_SQL_SYNC_CAMPAIGN                                                \
+	"INSERT INTO sync_item(kind, uuid, state, changed_at, deleted) "   \
+	"SELECT 'campaign', uuid, 'pending', ?2, 0 FROM campaign "         \
+	"WHERE id = ?1 ON CONFLICT(kind, uuid) DO UPDATE SET "             \
+	"state = 'pending', changed_at = excluded.changed_at"
+/* Runs sql (no rows) with ?1 bound to a campaign id and ?2 to now; what
+ * names it in errors (lib/campaign.c).  Returns 0 or -1 with err. */
+int cn_campaign_exec(sqlite3 *db, const char *sql, int64_t id, int64_t now,
+		     const char *what, struct cn_err *err);
 /* One sender per campaign: an exclusive lock on "<store>.send-ID.lock"
  * (lib/send.c), which is also the journal of its messages in flight.
  * Returns the descriptor, or -1 with err (CN_ETEMP: held elsewhere). */

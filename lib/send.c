@@ -19,12 +19,6 @@
 #include "carnet.h"
 #include "internal.h"
 
-#define SYNC_CAMPAIGN                                                      \
-	"INSERT INTO sync_item(kind, uuid, state, changed_at, deleted) "   \
-	"SELECT 'campaign', uuid, 'pending', ?2, 0 FROM campaign "         \
-	"WHERE id = ?1 ON CONFLICT(kind, uuid) DO UPDATE SET "             \
-	"state = 'pending', changed_at = excluded.changed_at"
-
 static int
 stmt(sqlite3 *db, sqlite3_stmt **s, const char *sql, struct cn_err *err)
 {
@@ -45,16 +39,8 @@ bind_text(sqlite3_stmt *s, int i, const char *v)
 static int
 mark_campaign(sqlite3 *db, int64_t id, struct cn_err *err)
 {
-	sqlite3_stmt *s;
-	int rc;
-
-	if (stmt(db, &s, SYNC_CAMPAIGN, err) < 0)
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, cn_now());
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : cn_sql_fail(err, db, "sync mark");
+	return cn_campaign_exec(db, CN_SQL_SYNC_CAMPAIGN, id, cn_now(),
+				"sync mark", err);
 }
 
 /* ---------------------------------------------------------------------
@@ -1115,33 +1101,19 @@ begin_send(struct sender *s, int *status_sent, struct cn_err *err)
 	}
 	sqlite3_finalize(q);
 	q = NULL;
-	if (s->o->retry_failed) {
-		if (stmt(db, &q, "UPDATE message SET status = 'preparing', "
-			 "retryable = 0, done_at = NULL WHERE campaign_id = ?1 "
-			 "AND status = 'failed' AND retryable = 1", err) < 0)
-			goto fail;
-		sqlite3_bind_int64(q, 1, s->cid);
-		if (sqlite3_step(q) != SQLITE_DONE) {
-			cn_sql_fail(err, db, "retry");
-			goto fail;
-		}
-		sqlite3_finalize(q);
-		q = NULL;
-	}
-	if (s->o->resend_in_doubt) {
-		if (stmt(db, &q, "UPDATE message SET inflight_at = NULL, "
-			 "error = 'in doubt: sent again on request' WHERE "
-			 "campaign_id = ?1 AND status = 'preparing' AND "
-			 "inflight_at IS NOT NULL", err) < 0)
-			goto fail;
-		sqlite3_bind_int64(q, 1, s->cid);
-		if (sqlite3_step(q) != SQLITE_DONE) {
-			cn_sql_fail(err, db, "in doubt");
-			goto fail;
-		}
-		sqlite3_finalize(q);
-		q = NULL;
-	}
+	if (s->o->retry_failed &&
+	    cn_campaign_exec(db, "UPDATE message SET status = 'preparing', "
+			     "retryable = 0, done_at = NULL WHERE campaign_id = "
+			     "?1 AND status = 'failed' AND retryable = 1",
+			     s->cid, 0, "retry", err) < 0)
+		goto fail;
+	if (s->o->resend_in_doubt &&
+	    cn_campaign_exec(db, "UPDATE message SET inflight_at = NULL, "
+			     "error = 'in doubt: sent again on request' WHERE "
+			     "campaign_id = ?1 AND status = 'preparing' AND "
+			     "inflight_at IS NOT NULL", s->cid, 0, "in doubt",
+			     err) < 0)
+		goto fail;
 	if (cn_sql_exec(db, "COMMIT", err) < 0)
 		goto fail;
 	*status_sent = strcmp(status, "sent") == 0;
@@ -1189,34 +1161,23 @@ report_in_doubt(struct sender *s, struct cn_err *err)
 static int
 finish_campaign(struct sender *s, struct cn_err *err)
 {
-	sqlite3_stmt *q;
-	int rc;
-
-	if (stmt(s->db, &q, "INSERT INTO sync_item(kind, uuid, state, "
-		 "changed_at, deleted) SELECT 'message', ref, 'pending', "
-		 "max(coalesce(sent_at, 0), coalesce(done_at, 0)), 0 FROM "
-		 "message WHERE campaign_id = ?1 AND status <> 'preparing' "
-		 "AND true ON CONFLICT(kind, uuid) DO UPDATE SET state = "
-		 "'pending', changed_at = excluded.changed_at WHERE "
-		 "excluded.changed_at > sync_item.changed_at OR "
-		 "sync_item.state = 'pending'", err) < 0)
+	if (cn_campaign_exec(s->db, "INSERT INTO sync_item(kind, uuid, "
+			     "state, changed_at, deleted) SELECT 'message', "
+			     "ref, 'pending', max(coalesce(sent_at, 0), "
+			     "coalesce(done_at, 0)), 0 FROM message WHERE "
+			     "campaign_id = ?1 AND status <> 'preparing' AND "
+			     "true ON CONFLICT(kind, uuid) DO UPDATE SET state "
+			     "= 'pending', changed_at = excluded.changed_at "
+			     "WHERE excluded.changed_at > sync_item.changed_at "
+			     "OR sync_item.state = 'pending'", s->cid, 0,
+			     "sync marks", err) < 0 ||
+	    cn_campaign_exec(s->db, "UPDATE campaign SET status = 'sent' WHERE "
+			     "id = ?1 AND status = 'sending' AND NOT EXISTS("
+			     "SELECT 1 FROM message WHERE campaign_id = ?1 AND "
+			     "(status = 'preparing' OR (status = 'failed' AND "
+			     "retryable = 1)))", s->cid, 0, "campaign",
+			     err) < 0)
 		return -1;
-	sqlite3_bind_int64(q, 1, s->cid);
-	rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return cn_sql_fail(err, s->db, "sync marks");
-
-	if (stmt(s->db, &q, "UPDATE campaign SET status = 'sent' WHERE id = "
-		 "?1 AND status = 'sending' AND NOT EXISTS(SELECT 1 FROM "
-		 "message WHERE campaign_id = ?1 AND (status = 'preparing' OR "
-		 "(status = 'failed' AND retryable = 1)))", err) < 0)
-		return -1;
-	sqlite3_bind_int64(q, 1, s->cid);
-	rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return cn_sql_fail(err, s->db, "campaign");
 	if (sqlite3_changes(s->db) && mark_campaign(s->db, s->cid, err) < 0)
 		return -1;
 	return 0;
