@@ -1007,7 +1007,7 @@ static const char load_sql[] =
 /* Moves a draft to sending (reserving its quota), takes retryable
  * failures back, sets aside the messages in doubt. */
 static int
-begin_send(struct sender *s, int *status_sent, struct cn_err *err)
+begin_send(struct sender *s, struct cn_err *err)
 {
 	sqlite3 *db = s->db;
 	sqlite3_stmt *q = NULL;
@@ -1116,7 +1116,6 @@ begin_send(struct sender *s, int *status_sent, struct cn_err *err)
 		goto fail;
 	if (cn_sql_exec(db, "COMMIT", err) < 0)
 		goto fail;
-	*status_sent = strcmp(status, "sent") == 0;
 	return 0;
 fail:
 	sqlite3_finalize(q);
@@ -1346,7 +1345,7 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 	struct sender s;
 	struct cn_send_opts def;
 	double t0 = mono();
-	int rc = -1, already_sent = 0, lockfd;
+	int rc = -1, lockfd;
 
 	memset(ss, 0, sizeof(*ss));
 	memset(&s, 0, sizeof(s));
@@ -1369,7 +1368,7 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 		return -1;
 	s.jfd = lockfd;
 	if (cn_campaign_journal_fold(st, cid, lockfd, err) < 0 ||
-	    begin_send(&s, &already_sent, err) < 0) {
+	    begin_send(&s, err) < 0) {
 		close(lockfd);
 		return -1;
 	}
@@ -1572,7 +1571,6 @@ out:
 	sqlite3_finalize(s.s_ok);
 	sqlite3_finalize(s.s_fail);
 	sqlite3_finalize(s.s_temp);
-	(void)already_sent;
 	close(lockfd);
 	return rc;
 }
