@@ -57,9 +57,11 @@ is "$(sql "SELECT count(*) FROM member m JOIN list l ON l.id = m.list_id WHERE l
 	"the list has the rows of both"
 
 # --- another process holds a write transaction ----------------------------------------------------
+# The holder waits for the probes below (.timeout): without it, its BEGIN
+# IMMEDIATE could meet a probe's and fail, leaving nothing held.
 printf 'email\nwait@x.fr\n' >w.csv
 mkfifo lock.fifo
-sqlite3 "$STORE" <lock.fifo >lock.out 2>&1 &
+sqlite3 -cmd ".timeout 10000" "$STORE" <lock.fifo >lock.out 2>&1 &
 sq=$!
 exec 7>lock.fifo
 echo "BEGIN IMMEDIATE; INSERT INTO setting(key, value) VALUES ('held', '1');" >&7
@@ -92,7 +94,7 @@ is "$(sql "SELECT value FROM setting WHERE key = 'held'")" 1 "the other process'
 # --- a wait longer than busy_timeout_ms: exit 75, nothing changed -------------------------------------
 printf '%s\nbusy_timeout_ms: 200\n' "$BACKUPS_OFF" >"$XDG_CONFIG_HOME/carnet/config.yaml"
 before=$(store_sum)
-sqlite3 "$STORE" <lock.fifo >lock.out 2>&1 &
+sqlite3 -cmd ".timeout 10000" "$STORE" <lock.fifo >lock.out 2>&1 &
 sq=$!
 exec 7>lock.fifo
 echo 'BEGIN IMMEDIATE;' >&7
