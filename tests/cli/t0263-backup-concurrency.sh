@@ -98,7 +98,7 @@ chmod 600 busy.yaml
 before=$(store_sum)
 nf=$(files)
 mkfifo lock.fifo
-sqlite3 "$STORE" <lock.fifo >lock.out 2>&1 &
+sqlite3 -cmd ".timeout 10000" "$STORE" <lock.fifo >lock.out 2>&1 &
 sq=$!
 exec 7>lock.fifo
 echo 'BEGIN IMMEDIATE;' >&7

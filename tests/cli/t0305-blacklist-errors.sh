@@ -66,7 +66,7 @@ is "$(store_sum)" "$base" "usage errors change nothing"
 # --- a busy store --------------------------------------------------------------------------------------
 printf 'busy_timeout_ms: 200\n' >busy.yaml
 mkfifo hold
-sqlite3 "$STORE" <hold >/dev/null 2>&1 &
+sqlite3 -cmd ".timeout 10000" "$STORE" <hold >/dev/null 2>&1 &
 holder=$!
 exec 3>hold
 echo 'BEGIN IMMEDIATE; INSERT INTO setting(key, value) VALUES("held", "1");' >&3

@@ -37,7 +37,7 @@ like "$(cat a*.err b*.err)" "^carnet-quota: over the monthly SMS quota of user U
 # --- both wait for another process's write lock, then only one fits -------------------
 hold() { # hold: another process takes the write lock (fd 7 feeds it)
 	mkfifo "$T/lock.fifo" 2>/dev/null
-	sqlite3 "$STORE" <"$T/lock.fifo" >"$T/lock.out" 2>&1 &
+	sqlite3 -cmd ".timeout 10000" "$STORE" <"$T/lock.fifo" >"$T/lock.out" 2>&1 &
 	sq=$!
 	exec 7>"$T/lock.fifo"
 	echo "BEGIN IMMEDIATE; INSERT INTO setting(key, value) VALUES ('held$1', '1');" >&7
