@@ -5,6 +5,7 @@
 #   make check      build and run every test (prove, TAP)
 #   make check-asan the same under AddressSanitizer and UBSan (build-asan/)
 #   make check-valgrind the same with every tool and unit test under valgrind
+#   make check-slow the long campaigns: crash scenarios at full scale
 #   make fuzz       libFuzzer targets (clang, ASan+UBSan) for FUZZ_TIME seconds each
 #   make bench      benchmarks against sqlite3 (prints ratios, see bench/RESULTS.md)
 #   make deps       install the Debian packages the build and the tests need
@@ -38,6 +39,9 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%.t)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz-*.c)
 UNIT_BIN += $(FUZZ_SRC:tests/fuzz/%.c=$(B)/tests/%.t)
 CLI_TESTS := $(sort $(wildcard tests/cli/t*.sh))
+# the crash-consistency scenarios (tests/crash/crash.sh): a few kill
+# points each in make check, hundreds in make check-slow
+CRASH_TESTS := $(sort $(wildcard tests/crash/c[0-9]*.sh))
 MANPAGES := $(wildcard man/*.[157])
 
 DEB_BUILD := gcc make pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libssl-dev \
@@ -49,7 +53,7 @@ DEB_TEST  := sqlite3 jq perl mandoc time valgrind bsdextrautils bsdutils curl ka
 NODE_DEPS := .deps/node
 NPM_PKGS  := pouchdb-server@4.2.0 pouchdb@9.0.0 pouchdb-adapter-memory@9.0.0
 
-.PHONY: all demo check check-asan check-valgrind bench deps install uninstall clean lint fuzz \
+.PHONY: all demo check check-asan check-valgrind check-slow bench deps install uninstall clean lint fuzz \
         format man-lint
 
 all: $(BINS) $(B)/libcarnet.a $(B)/libcarnet.so
@@ -102,8 +106,22 @@ KANNEL_DEPS = [ -x /usr/sbin/bearerbox ] || command -v bearerbox >/dev/null 2>&1
 TEST_TIMEOUT ?= 600
 check: all $(UNIT_BIN)
 	@$(KANNEL_DEPS)
-	CARNET_BIN=$(abspath $(B))/bin SANFLAGS='$(SANFLAGS)' prove \
-	  --exec 'timeout -k 10 $(TEST_TIMEOUT) env' $(UNIT_BIN) $(CLI_TESTS)
+	@rm -f $(B)/crash-report.txt
+	CARNET_BIN=$(abspath $(B))/bin SANFLAGS='$(SANFLAGS)' \
+	  CARNET_CRASH_REPORT=$(abspath $(B))/crash-report.txt prove \
+	  --exec 'timeout -k 10 $(TEST_TIMEOUT) env' $(UNIT_BIN) $(CLI_TESTS) \
+	  $(CRASH_TESTS); st=$$?; tests/crash/report.sh $(B)/crash-report.txt; exit $$st
+
+# the long campaigns: every crash scenario at full scale (hundreds of
+# kill points) and the tests that have a longer variant (CARNET_SLOW)
+check-slow: all
+	@$(KANNEL_DEPS)
+	@rm -f $(B)/crash-report.txt
+	CARNET_BIN=$(abspath $(B))/bin CARNET_CRASH=full CARNET_SLOW=1 \
+	  CARNET_CRASH_REPORT=$(abspath $(B))/crash-report.txt prove \
+	  --exec 'timeout -k 10 3600 env' $(CRASH_TESTS) \
+	  $$(grep -l CARNET_SLOW $(CLI_TESTS) /dev/null); st=$$?; \
+	  tests/crash/report.sh $(B)/crash-report.txt; exit $$st
 
 check-asan:
 	$(MAKE) B=build-asan CFLAGS='-O1 -g -fno-omit-frame-pointer' \
@@ -118,7 +136,7 @@ check-valgrind: all $(UNIT_BIN)
 	    "$(abspath $(B))/bin" $$t > $(B)/vg-bin/$$t; \
 	  chmod +x $(B)/vg-bin/$$t; done
 	CARNET_BIN=$(abspath $(B))/vg-bin prove --exec '$(VALGRIND)' $(UNIT_BIN)
-	CARNET_BIN=$(abspath $(B))/vg-bin prove --exec env $(CLI_TESTS)
+	CARNET_BIN=$(abspath $(B))/vg-bin prove --exec env $(CLI_TESTS) $(CRASH_TESTS)
 
 # libFuzzer targets: the library rebuilt with clang into $(B)/fuzz, each
 # target run FUZZ_TIME seconds (or FUZZ_RUNS inputs) from its seed corpus

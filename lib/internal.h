@@ -28,6 +28,11 @@ int64_t cn_contact_rowid(struct cn_store *st, const char *id);
 /* The path the store was opened with. */
 const char *cn_store_path(struct cn_store *st);
 
+/* A named point where the crash tests may kill the process: with
+ * CARNET_TEST_CRASHPOINT=NAME:N, the Nth call with NAME sends SIGKILL to
+ * the process (lib/crashpoint.c).  Names: "tool.what", e.g. "import.row". */
+void cn_crashpoint(const char *name);
+
 /*
  * Applies one CouchDB _changes answer (body, len bytes, with
  * include_docs) to st as a pull batch of cn_sync_run() does, without a
