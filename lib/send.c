@@ -648,6 +648,7 @@ flush_tx(struct sender *s, struct cn_err *err)
 		cn_sql_exec(s->db, "ROLLBACK", NULL);
 		return -1;
 	}
+	cn_crashpoint("send.committed");
 	return 0;
 }
 
@@ -748,6 +749,7 @@ dispatch(struct sender *s, struct cn_err *err)
 	}
 	if (journal(s, '+', batch, n, err) < 0)
 		goto fail;
+	cn_crashpoint("send.journaled");
 	for (int i = 0; i < n; i++)
 		if (batch[i])
 			batch[i]->attempts++;
@@ -889,6 +891,7 @@ collect(struct sender *s, struct cn_err *err)
 		if (gr.outcome == CN_GW_TEMP && cm->data.result != CURLE_OK &&
 		    request_left(sl->h, cm->data.result))
 			gr.outcome = CN_GW_DOUBT;
+		cn_crashpoint("send.answered");
 		curl_multi_remove_handle(s->multi, sl->h);
 		cn_driver_request_free(sl->priv);
 		sl->priv = NULL;
@@ -1480,6 +1483,7 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 	}
 	if (flush_tx(&s, err) < 0)
 		goto out;
+	cn_crashpoint("send.finish");
 	/* every message of the journal has its outcome (or its doubt) in
 	 * the store now */
 	if (ftruncate(lockfd, 0) < 0) {

@@ -2546,6 +2546,7 @@ pull(struct sync *s, struct cn_err *err)
 			return -1;
 		}
 		if (!s->o->dry_run) {
+			cn_crashpoint("sync.pull.applied");
 			if (save_contact_hw(s, err) < 0 ||
 			    run(s, "INSERT INTO sync_checkpoint(remote, since, "
 				"updated_at) VALUES(?1, ?2, ?3) ON "
@@ -2557,6 +2558,7 @@ pull(struct sync *s, struct cn_err *err)
 				rollback(s);
 				return -1;
 			}
+			cn_crashpoint("sync.pull.committed");
 		}
 		s->folder_cache_ok = 0;
 		if (count)
@@ -2690,6 +2692,7 @@ push_batch(struct sync *s, struct sent *c, int n, struct cn_err *err)
 				  "HTTP %ld", s->shown, code);
 	if (!(j = resp_json(s, "_bulk_docs", err)))
 		return -1;
+	cn_crashpoint("sync.push.sent");
 	if (!cJSON_IsArray(j)) {
 		cJSON_Delete(j);
 		return cn_err_set(err, CN_EDATA, "server %s: _bulk_docs: not "
@@ -2762,6 +2765,7 @@ push_batch(struct sync *s, struct sent *c, int n, struct cn_err *err)
 		free(conf);
 		return -1;
 	}
+	cn_crashpoint("sync.push.committed");
 	if (failed)
 		logf_(s, "%d documents refused by the server (first: %s)",
 		      failed, first_fail);
