@@ -310,6 +310,7 @@ apply_batch(struct listener *l, struct job *batch)
 		for (j = batch; j; j = j->next)
 			if (j->code == CN_OK)
 				j->code = CN_ETEMP;
+	cn_crashpoint("listen.stored");
 }
 
 /*
@@ -380,7 +381,8 @@ done(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	(void)cls;
 	(void)c;
-	(void)toe;
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		cn_crashpoint("listen.answered");
 	if (r) {
 		cn_buf_free(&r->q);
 		free(r);
