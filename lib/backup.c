@@ -593,8 +593,8 @@ write_file(struct cn_store *st, const char *dir, const struct list_row *l,
 			   strerror(g.err ? g.err : EIO));
 		goto out;
 	}
-	n = cn_contacts_export(st, l->folder, l->name, fp, CN_FMT_NDJSON, NULL,
-			       err);
+	n = cn_contacts_export_cp(st, l->folder, l->name, fp, CN_FMT_NDJSON,
+				  NULL, "backup.row", err);
 	if (n < 0)
 		goto out;
 	if (n != w->rows) {
@@ -614,6 +614,7 @@ write_file(struct cn_store *st, const char *dir, const struct list_row *l,
 	w->size = (int64_t)g.size;
 	close(fd);
 	fd = -1;
+	cn_crashpoint("backup.written");
 	if (rename(tmp.ptr, name.ptr) < 0) {
 		rc = -1;
 		cn_err_set(err, CN_ECANTCREAT, "%s: cannot rename: %s",
@@ -621,6 +622,7 @@ write_file(struct cn_store *st, const char *dir, const struct list_row *l,
 		goto out;
 	}
 	fsync_dir(dir);
+	cn_crashpoint("backup.renamed");
 	memcpy(w->path, name.ptr, name.len + 1);
 	rc = 0;
 out:
@@ -742,6 +744,7 @@ cn_backup_create(struct cn_store *st, const struct cn_backup_policy *p,
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (cn_sql_exec(db, "BEGIN IMMEDIATE", err) == 0) {
 		id = record(st, &l, CN_BACKUP_MANUAL, p->user, &w, err);
+		cn_crashpoint("backup.commit");
 		if (id < 0 || cn_sql_exec(db, "COMMIT", err) < 0) {
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			id = -1;
@@ -1238,6 +1241,7 @@ prune_orphans(struct cn_store *st, const char *dir, int dry_run,
 		if (known)
 			continue;
 		snprintf(b.list, sizeof(b.list), "(orphan file)");
+		cn_crashpoint("prune.orphan");
 		if (!dry_run)
 			unlink(b.file);
 		if (fn)
@@ -1296,6 +1300,7 @@ cn_backup_prune(struct cn_store *st, const struct cn_backup_policy *p,
 		struct cn_backup_info b;
 
 		info_fill(s, &b);
+		cn_crashpoint("prune.row");
 		if (fn)
 			fn(ctx, &b);
 		if (!o->dry_run && (remove_one(st, &b, err) < 0 ||
@@ -1316,12 +1321,16 @@ cn_backup_prune(struct cn_store *st, const struct cn_backup_policy *p,
 	} else {
 		/* the records go first: a crash leaves orphan files, which
 		 * the next prune removes, never records without files */
+		cn_crashpoint("prune.commit");
 		if (cn_sql_exec(db, "COMMIT", err) < 0)
 			goto fail;
+		cn_crashpoint("prune.committed");
 	}
 	/* now the files of the records removed */
-	for (size_t off = 0; off < files.len; off += strlen(files.ptr + off) + 1)
+	for (size_t off = 0; off < files.len; off += strlen(files.ptr + off) + 1) {
+		cn_crashpoint("prune.item");
 		unlink(files.ptr + off);
+	}
 	cn_buf_free(&files);
 	n += prune_orphans(st, p->dir, o->dry_run, fn, ctx);
 	return n;

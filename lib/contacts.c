@@ -117,8 +117,13 @@ struct import {
 	size_t cur_rawlen;
 	struct cn_buf fields;	/* JSON array: the list's attribute columns */
 	struct cn_buf reason;
+	int restore;		/* crash points: restore.*, else import.* */
 	int fields_changed;
 };
+
+/* The name of an import's crash point (tests/crash/c100, c110) */
+#define CRASHPOINT(im, what)                                                 \
+	((im)->restore ? "restore." what : "import." what)
 
 static cJSON *contact_record(struct cn_store *st, sqlite3_stmt *s,
 			     struct cn_record *rec, const char *const *cols,
@@ -1411,6 +1416,7 @@ touch_list(struct import *im, struct cn_err *err)
 static void
 progress(struct import *im, uint64_t offset)
 {
+	cn_crashpoint(CRASHPOINT(im, "row"));
 	if (im->o->on_progress && (im->stats->rows & 8191) == 0)
 		im->o->on_progress(im->o->ctx, offset, im->stats->rows);
 }
@@ -1700,6 +1706,7 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 	im.stats = stats;
 	im.name = cn_reader_name(rd);
 	im.now = cn_now();
+	im.restore = o->backup_reason == CN_BACKUP_RESTORE;
 	cn_buf_init(&im.attrs, 0);
 	cn_buf_init(&im.fields, 0);
 	cn_buf_init(&im.reason, 0);
@@ -1758,6 +1765,7 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 			goto out;
 		}
 	}
+	cn_crashpoint(CRASHPOINT(&im, "backed_up"));
 
 	/* the reading runs in a thread of its own, but for --diff, which
 	 * needs every record as read */
@@ -1806,8 +1814,10 @@ cn_contacts_import(struct cn_store *st, struct cn_reader *rd,
 		in_tx = 0;
 	} else {
 		finalize_all(&im);
+		cn_crashpoint(CRASHPOINT(&im, "commit"));
 		if (cn_sql_exec(im.db, "COMMIT", err) < 0)
 			goto out;
+		cn_crashpoint(CRASHPOINT(&im, "committed"));
 		in_tx = 0;
 		stats->committed = 1;
 	}
@@ -1947,6 +1957,16 @@ cn_contacts_export(struct cn_store *st, const char *folder, const char *list,
 		   FILE *out, enum cn_format fmt, const struct cn_csv_opts *csv,
 		   struct cn_err *err)
 {
+	return cn_contacts_export_cp(st, folder, list, out, fmt, csv, NULL,
+				     err);
+}
+
+int64_t
+cn_contacts_export_cp(struct cn_store *st, const char *folder,
+		      const char *list, FILE *out, enum cn_format fmt,
+		      const struct cn_csv_opts *csv, const char *crashpoint,
+		      struct cn_err *err)
+{
 	sqlite3 *db = cn_store_db(st);
 	struct cn_buf fields;
 	const char **cols = NULL;
@@ -2003,6 +2023,8 @@ cn_contacts_export(struct cn_store *st, const char *folder, const char *list,
 			goto out;
 		}
 		n++;
+		if (crashpoint)
+			cn_crashpoint(crashpoint);
 	}
 	if (rc != SQLITE_DONE) {
 		n = cn_sql_fail(err, db, "store");

@@ -32,6 +32,12 @@ const char *cn_store_path(struct cn_store *st);
  * CARNET_TEST_CRASHPOINT=NAME:N, the Nth call with NAME sends SIGKILL to
  * the process (lib/crashpoint.c).  Names: "tool.what", e.g. "import.row". */
 void cn_crashpoint(const char *name);
+/* cn_contacts_export() passing crashpoint (if not NULL) after each row
+ * written: a backup's rows are "backup.row" (lib/backup.c). */
+int64_t cn_contacts_export_cp(struct cn_store *st, const char *folder,
+			      const char *list, FILE *out, enum cn_format fmt,
+			      const struct cn_csv_opts *csv,
+			      const char *crashpoint, struct cn_err *err);
 
 /*
  * Applies one CouchDB _changes answer (body, len bytes, with

@@ -1118,6 +1118,7 @@ cn_snapshot_write(struct cn_store *st, const char *config_path, FILE *out,
 	 * the first byte of output */
 	if (copy_store(&s, st) < 0)
 		goto out;
+	cn_crashpoint("snapshot.copied");
 	if (sqlite3_open_v2(s.copy, &ro, SQLITE_OPEN_READONLY, NULL) !=
 	    SQLITE_OK) {
 		cn_sql_fail(err, ro, "snapshot: copy of the store");
@@ -2030,6 +2031,7 @@ cn_snapshot_restore(const char *archive, const char *store_path,
 	r.tmpfd = -1;
 	if (check_copy(&r) < 0 || check_target(store_path, err) < 0)
 		goto out;
+	cn_crashpoint("restore.snapshot");
 	if (rename(r.tmp, store_path) < 0) {
 		cn_err_set(err, CN_ECANTCREAT, "%s: cannot rename into place: "
 			   "%s", store_path, strerror(errno));
