@@ -39,6 +39,7 @@ enum {
 	S_INS_REPLY,
 	S_REPLY_DUP,
 	S_SYNC_MSG,
+	S_RECEIPT_DUP,
 	S_NSTMT,
 };
 
@@ -87,6 +88,9 @@ static const char *const sql_text[S_NSTMT] = {
 	" SELECT 'message', ref, 'pending', ?2, 0 FROM message WHERE id = ?1"
 	" ON CONFLICT(kind, uuid) DO UPDATE SET state = 'pending',"
 	" changed_at = excluded.changed_at",
+	[S_RECEIPT_DUP] =
+	"SELECT 1 FROM receipt WHERE message_id = ?1 AND status = ?2"
+	" AND raw_type IS ?3 AND received_at = ?4",
 };
 
 struct cn_fetch {
@@ -584,6 +588,25 @@ receipt_tx(struct cn_fetch *f, const void *arg, struct cn_err *err)
 	     strcmp(cur, "skipped") == 0 ||
 	     (!is_final(status) && strcmp(cur, "preparing") != 0)))
 		return 0;
+	/* the same report again, with the gateway's time (a callback sent
+	 * again because its 200 was lost: a receiver killed between its
+	 * commit and its answer): stored and applied once */
+	if (id && r->at > 0) {
+		int rc;
+
+		s = stmt(f, S_RECEIPT_DUP);
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
+		if (r->kannel_type >= 0)
+			sqlite3_bind_int(s, 3, r->kannel_type);
+		sqlite3_bind_int64(s, 4, at);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc == SQLITE_ROW)
+			return 0;
+		if (rc != SQLITE_DONE)
+			return cn_sql_fail(err, f->db, "fetch");
+	}
 	if (!id)
 		note(f, "receipt for unknown message %s%s stored, not applied",
 		     r->ref && *r->ref ? "" : "provider id ",
