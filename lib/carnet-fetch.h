@@ -104,6 +104,16 @@ int cn_fetch_begin(struct cn_fetch *f, struct cn_err *err);
 int cn_fetch_commit(struct cn_fetch *f, struct cn_err *err);
 void cn_fetch_rollback(struct cn_fetch *f);
 
+/*
+ * Bounds on what arrives: a message reference (carnet's are UUIDs;
+ * letters, digits, '-', '_', '.' and ':' only), the text of a reply
+ * (10,000 bytes: 65 parts of a concatenated SMS in GSM 7-bit, many times
+ * what handsets send), and the parameters of one gateway callback.
+ */
+#define CN_FETCH_REF_MAX 64
+#define CN_FETCH_TEXT_MAX 10000
+#define CN_CALLBACK_MAX_PARAMS 32
+
 /* A delivery receipt, from any driver.  Strings borrowed. */
 struct cn_receipt {
 	const char *ref;	/* carnet's message reference, or NULL */
@@ -129,15 +139,19 @@ struct cn_inbound {
 };
 
 /*
- * Applies a receipt: stores it and moves the message as the rules say.
- * Returns 0, or -1 with err: CN_EDATA for a receipt that says nothing
- * (no reference and no provider id, an unknown status) -- nothing
- * written; any other error leaves the transaction to be rolled back.
+ * Applies a receipt: stores it and moves the message as the rules say
+ * (a well-formed reference that no message holds is stored, not
+ * applied).  Returns 0, or -1 with err: CN_EDATA for a receipt that
+ * says nothing (no reference and no provider id, an unknown status) or
+ * whose reference is malformed or longer than CN_FETCH_REF_MAX --
+ * nothing written; any other error leaves the transaction to be rolled
+ * back.
  */
 int cn_fetch_receipt(struct cn_fetch *f, const struct cn_receipt *r,
 		     struct cn_err *err);
 /* Applies an inbound message: STOP/START, else a reply.  Returns 0, or
- * -1 with err (CN_EDATA: no sender, text not UTF-8). */
+ * -1 with err (CN_EDATA: no sender, a sender that is not a phone number,
+ * text not UTF-8 or over CN_FETCH_TEXT_MAX bytes; nothing written). */
 int cn_fetch_inbound(struct cn_fetch *f, const struct cn_inbound *in,
 		     struct cn_err *err);
 /*
@@ -145,7 +159,8 @@ int cn_fetch_inbound(struct cn_fetch *f, const struct cn_inbound *in,
  * kind "receipt" (ref or provider_id, status or type, number, reason,
  * time) or "reply" (number or from, text, to, provider_id, time); a
  * record without kind is a receipt when it has ref, type or status,
- * else a reply.  time: Unix seconds or ISO 8601.  All inside the
+ * else a reply.  time: Unix seconds or ISO 8601.  A CSV header that
+ * names none of these columns is an error (CN_EDATA).  All inside the
  * caller's transaction.  Returns the number of records applied, or -1
  * with err naming the input line.
  */
@@ -185,14 +200,17 @@ int cn_sms_keyword(const char *text);
  * the handset, P=%P or to=, text=%a, C=%C or charset=, ts=%T or time=,
  * I=%I or id=).
  * The token parameter t is not looked at here (see cn_listen).
- * Returns 0, or -1 with err (CN_EDATA when it is neither).
+ * Returns 0, or -1 with err (CN_EDATA when it is neither, or has more
+ * than CN_CALLBACK_MAX_PARAMS parameters, an invalid %-escape, or a
+ * time that is not Unix seconds).
  */
 int cn_fetch_kannel(struct cn_fetch *f, const char *query, size_t len,
 		    struct cn_err *err);
 
 /* Decodes one application/x-www-form-urlencoded value ('+' is a space)
  * into out (NUL-terminated, at most cap - 1 bytes).  Returns 0, or -1
- * when it does not fit or holds a NUL byte. */
+ * when it does not fit, holds a NUL byte or a '%' without two hex
+ * digits after it. */
 int cn_url_decode(const char *s, size_t len, char *out, size_t cap);
 
 /* ---------------------------------------------------------------------
@@ -239,8 +257,11 @@ struct cn_listen_opts {
  * non-zero (checked every 100 ms): each one is written to the store in
  * its own transaction (through f) before the answer, 200 "ok"; 403 for
  * a missing or wrong token (compared in constant time), nothing stored;
- * 400 for a callback that is neither a receipt nor an MO; 413 for one
- * too big; 429 over the rate; 503 when the store is busy.  f's events
+ * 400 for a callback that is neither a receipt nor an MO or that
+ * cn_fetch_kannel() refuses (a malformed ref, sender number, time or
+ * %-escape); 413 for one over max_body bytes or CN_CALLBACK_MAX_PARAMS
+ * parameters, 431 for headers over max_body bytes; 429 over the rate;
+ * 503 when the store is busy.  f's events
  * go to on_event from the serving thread (one at a time).
  * Returns 0 after a stop, or -1 with err (CN_EUSAGE: bad address,
  * CN_EUNAVAIL: cannot bind).

@@ -18,7 +18,7 @@
 #include "carnet.h"
 #include "internal.h"
 
-#define MAX_PARAMS 32
+#define MAX_PARAMS CN_CALLBACK_MAX_PARAMS
 
 struct param {
 	const char *name;
@@ -38,7 +38,8 @@ hexval(int c)
 	return -1;
 }
 
-/* Decodes into out, returning the length, or -1 (cap too small). */
+/* Decodes into out, returning the length, or -1 (cap too small, or a
+ * '%' without two hex digits after it: no gateway sends one). */
 static long
 decode(const char *s, size_t len, char *out, size_t cap)
 {
@@ -49,8 +50,10 @@ decode(const char *s, size_t len, char *out, size_t cap)
 
 		if (c == '+') {
 			c = ' ';
-		} else if (c == '%' && i + 2 < len &&
-			   hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+		} else if (c == '%') {
+			if (i + 2 >= len || hexval(s[i + 1]) < 0 ||
+			    hexval(s[i + 2]) < 0)
+				return -1;
 			c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
 			i += 2;
 		}
@@ -73,15 +76,18 @@ cn_url_decode(const char *s, size_t len, char *out, size_t cap)
 }
 
 /* Splits query into params (values decoded, possibly with NUL bytes for
- * binary text; *vlen gives their length).  Returns the count or -1. */
+ * binary text; *vlen gives their length).  Returns the count, or -1 with
+ * err (CN_EDATA: too many parameters, an invalid %-escape). */
 static int
-split(const char *q, size_t len, struct param *p, size_t *vlen, int max)
+split(const char *q, size_t len, struct param *p, size_t *vlen, int max,
+      struct cn_err *err)
 {
 	int n = 0;
 	size_t i = 0;
 
 	while (i < len) {
 		size_t start = i, eq, end;
+		long l;
 
 		while (i < len && q[i] != '&')
 			i++;
@@ -90,24 +96,27 @@ split(const char *q, size_t len, struct param *p, size_t *vlen, int max)
 			continue;
 		for (eq = start; eq < end && q[eq] != '='; eq++)
 			;
-		if (n == max)
+		if (n == max) {
+			cn_err_set(err, CN_EDATA, "callback: more than %d "
+				   "parameters", max);
 			goto fail;
+		}
 		p[n].name = q + start;
 		p[n].nlen = eq - start;
 		p[n].value = malloc(end - eq + 1);
-		if (!p[n].value)
+		if (!p[n].value) {
+			cn_err_set(err, CN_EINTERNAL, "out of memory");
 			goto fail;
-		{
-			long l = decode(q + eq + (eq < end), end - eq -
-					(eq < end), p[n].value, end - eq + 1);
-
-			if (l < 0) {
-				free(p[n].value);
-				goto fail;
-			}
-			vlen[n] = (size_t)l;
 		}
-		n++;
+		l = decode(q + eq + (eq < end), end - eq - (eq < end),
+			   p[n].value, end - eq + 1);
+		if (l < 0) {
+			free(p[n].value);
+			cn_err_set(err, CN_EDATA, "callback: invalid %%-escape "
+				   "(a '%%' without two hex digits)");
+			goto fail;
+		}
+		vlen[n++] = (size_t)l;
 	}
 	return n;
 fail:
@@ -185,24 +194,30 @@ cn_fetch_kannel(struct cn_fetch *f, const char *query, size_t len,
 {
 	struct param p[MAX_PARAMS];
 	size_t vlen[MAX_PARAMS];
-	int n = split(query, len, p, vlen, MAX_PARAMS), rc;
+	int n = split(query, len, p, vlen, MAX_PARAMS, err), rc;
 	const char *ref, *type, *ts;
 	int64_t at = 0;
 
 	if (n < 0)
-		return cn_err_set(err, CN_EDATA, "callback: too many or bad "
-				  "parameters");
+		return -1;
 	ref = get(p, vlen, n, "ref", NULL);
 	type = get(p, vlen, n, "type", NULL);
 	ts = get(p, vlen, n, "ts", "T");
 	if (!ts)
 		ts = get(p, vlen, n, "time", NULL);
 	if (ts) {
+		/* Unix seconds (Kannel's %T); 0 is "now" */
 		char *end;
-		long long v = strtoll(ts, &end, 10);
+		long long v;
 
-		if (*end == '\0' && v > 0)
-			at = v;
+		errno = 0;
+		v = strtoll(ts, &end, 10);
+		if (ts[0] < '0' || ts[0] > '9' || *end || errno) {
+			rc = cn_err_set(err, CN_EDATA, "callback: a time that "
+					"is not Unix seconds");
+			goto out;
+		}
+		at = v;
 	}
 	if (ref || type) {
 		struct cn_receipt r = {
@@ -256,6 +271,7 @@ cn_fetch_kannel(struct cn_fetch *f, const char *query, size_t len,
 			free(text);
 		}
 	}
+out:
 	for (int i = 0; i < n; i++)
 		free(p[i].value);
 	return rc;

@@ -45,6 +45,7 @@ struct listener {
 	struct cn_fetch *f;
 	const struct cn_listen_opts *o;
 	size_t token_len;
+	size_t max_body;	/* o->max_body, or its default */
 	double tokens;		/* the rate's bucket (under mu) */
 	double last;
 	struct MHD_Response *r_ok, *r_forbidden, *r_bad, *r_big, *r_rate,
@@ -122,6 +123,19 @@ add_param(void *cls, enum MHD_ValueKind kind, const char *key,
 		return MHD_NO;
 	}
 	return MHD_YES;
+}
+
+/* The number of parameters in a query string (empty ones not counted,
+ * as cn_fetch_kannel() does not count them). */
+static size_t
+count_params(const struct cn_buf *q)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < q->len; i++)
+		if (q->ptr[i] != '&' && (i == 0 || q->ptr[i - 1] == '&'))
+			n++;
+	return n;
 }
 
 /* Appends "&name=" and value URL-encoded.  Returns 0 or -1. */
@@ -205,6 +219,18 @@ rate_ok(struct listener *l)
 	return 1;
 }
 
+/* Adds up the bytes of a request's headers. */
+static enum MHD_Result
+sum_header(void *cls, enum MHD_ValueKind kind, const char *key,
+	   const char *value)
+{
+	size_t *n = cls;
+
+	(void)kind;
+	*n += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *c, const char *url,
        const char *method, const char *version, const char *upload,
@@ -218,12 +244,23 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	(void)url;
 	(void)version;
 	if (!r) {
+		size_t hbytes = 0;
+
 		if (!post && strcmp(method, MHD_HTTP_METHOD_GET) != 0)
 			return answer(c, MHD_HTTP_METHOD_NOT_ALLOWED, l->r_bad);
+		/* the memory that lets a query hold many parameters (see
+		 * cn_listen) would let the headers grow as much: they are
+		 * bounded as a query is */
+		MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header,
+					  &hbytes);
+		if (hbytes > l->max_body)
+			return answer(c,
+				      MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+				      l->r_big);
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
-		cn_buf_init(&r->q, (size_t)l->o->max_body);
+		cn_buf_init(&r->q, l->max_body);
 		*con_cls = r;
 		if (post)
 			return MHD_YES;	/* the body comes next */
@@ -246,7 +283,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		const char *from = MHD_lookup_connection_value(
 			c, MHD_HEADER_KIND, "X-Kannel-From");
 
-		cn_buf_init(&r->q, (size_t)l->o->max_body * 4 + 1024);
+		cn_buf_init(&r->q, l->max_body * 4 + 1024);
 		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_param,
 					  r);
 		if (from && (!ct || strncasecmp(ct, "application/x-www-form-"
@@ -262,7 +299,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_param,
 					  r);
 	}
-	if (r->too_big)
+	if (r->too_big || count_params(&r->q) > CN_CALLBACK_MAX_PARAMS)
 		return answer(c, MHD_HTTP_CONTENT_TOO_LARGE, l->r_big);
 	t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "t");
 	if (!token_ok(l, t))
@@ -476,6 +513,7 @@ cn_listen(struct cn_fetch *f, const struct cn_listen_opts *o,
 	l.f = f;
 	l.o = o;
 	l.token_len = o->token ? strlen(o->token) : 0;
+	l.max_body = o->max_body > 0 ? (size_t)o->max_body : 8192;
 	l.tokens = (double)o->rate;
 	l.last = mono();
 	if (parse_address(o->address ? o->address : "127.0.0.1:13080", &ss,
@@ -507,8 +545,13 @@ cn_listen(struct cn_fetch *f, const struct cn_listen_opts *o,
 		NULL, NULL, handle, &l, MHD_OPTION_SOCK_ADDR, &ss,
 		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 		MHD_OPTION_NOTIFY_COMPLETED, done, NULL,
+		/* libmicrohttpd keeps each parameter of a query in a record
+		 * of this memory, and closes the connection without an
+		 * answer when they do not fit: room for about 3,000 (a
+		 * query twice max_body in parameters of a few bytes) so that
+		 * such a request gets its 413 */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)(o->max_body > 0 ? o->max_body : 8192) * 2 + 8192,
+		l.max_body * 32 + 8192,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,

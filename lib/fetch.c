@@ -533,6 +533,37 @@ move_message(struct cn_fetch *f, int64_t id, const char *cur,
 	return 0;
 }
 
+/* Checks a message reference (CN_FETCH_REF_MAX bytes of letters, digits
+ * and "-_.:"): one that no message holds is still stored, not one that
+ * no carnet could have made.  Returns 0 or -1 with err (CN_EDATA). */
+static int
+check_ref(const char *ref, struct cn_err *err)
+{
+	size_t n = strlen(ref);
+	char shown[CN_FETCH_REF_MAX * 4 + 1];
+	size_t k = 0;
+
+	if (n > CN_FETCH_REF_MAX)
+		return cn_err_set(err, CN_EDATA, "receipt: ref too long (%zu "
+				  "bytes, at most %d)", n, CN_FETCH_REF_MAX);
+	if (strspn(ref, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789-_.:") == n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)ref[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			shown[k++] = (char)c;
+		else
+			k += (size_t)snprintf(shown + k, sizeof(shown) - k,
+					      "\\x%02x", c);
+	}
+	shown[k] = '\0';
+	return cn_err_set(err, CN_EDATA, "receipt: invalid ref '%s' (a carnet "
+			  "reference: letters, digits, '-', '_', '.', ':')",
+			  shown);
+}
+
 static int
 receipt_tx(struct cn_fetch *f, const void *arg, struct cn_err *err)
 {
@@ -555,6 +586,8 @@ receipt_tx(struct cn_fetch *f, const void *arg, struct cn_err *err)
 	if ((!r->ref || !*r->ref) && (!r->provider_id || !*r->provider_id))
 		return cn_err_set(err, CN_EDATA, "receipt: no reference and "
 				  "no provider id");
+	if (r->ref && *r->ref && check_ref(r->ref, err) < 0)
+		return -1;
 	if (r->number && *r->number &&
 	    cn_phone_normalize(f->o.phone, r->number, number, sizeof(number),
 			       NULL) < 0)
@@ -726,14 +759,22 @@ inbound_tx(struct cn_fetch *f, const void *arg, struct cn_err *err)
 	sqlite3_stmt *s;
 	size_t bad;
 
+	struct cn_err why;
+	size_t len;
+
 	if (!in->from || !*in->from)
 		return cn_err_set(err, CN_EDATA, "reply: no sender number");
-	if (!in->text || !cn_utf8_valid(in->text, strlen(in->text), &bad))
-		return cn_err_set(err, CN_EDATA, "reply from %s: text is not "
-				  "valid UTF-8", in->from);
 	if (cn_phone_normalize(f->o.phone, in->from, number, sizeof(number),
-			       NULL) < 0)
-		snprintf(number, sizeof(number), "%s", in->from);
+			       &why) < 0)
+		return cn_err_set(err, why.code, "reply: %s", why.msg);
+	len = in->text ? strlen(in->text) : 0;
+	if (len > CN_FETCH_TEXT_MAX)
+		return cn_err_set(err, CN_EDATA, "reply from %s: text too long "
+				  "(%zu bytes, at most %d)", number, len,
+				  CN_FETCH_TEXT_MAX);
+	if (!in->text || !cn_utf8_valid(in->text, len, &bad))
+		return cn_err_set(err, CN_EDATA, "reply from %s: text is not "
+				  "valid UTF-8", number);
 	if (in->provider_id && *in->provider_id) {
 		s = stmt(f, S_REPLY_DUP);
 		sqlite3_bind_text(s, 1, in->provider_id, -1, SQLITE_TRANSIENT);
@@ -1073,12 +1114,43 @@ field(const struct cn_record *r, const char *name)
 	return fl && fl->value && fl->len ? fl->value : NULL;
 }
 
+/* The columns cn_fetch_read() knows. */
+static const char *const read_columns[] = {
+	"kind", "time", "ref", "message", "provider_id", "type", "status",
+	"reason", "number", "from", "to", "text",
+};
+
+/* A CSV header must name one column cn_fetch_read() knows: a header of
+ * other words (JSON read as CSV, say) would read as no events at all.
+ * Returns 0 or -1 with err. */
+static int
+check_header(struct cn_reader *rd, struct cn_err *err)
+{
+	size_t n;
+	const char *const *h = cn_reader_header(rd, &n);
+
+	if (!h)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sizeof(read_columns) /
+				       sizeof(read_columns[0]); k++)
+			if (strcmp(h[i], read_columns[k]) == 0)
+				return 0;
+	return cn_err_set(err, CN_EDATA, "%s:1: no kind, ref, number or text "
+			  "column in the CSV header (known: kind, time, ref, "
+			  "message, provider_id, type, status, reason, number, "
+			  "from, to, text)", cn_reader_name(rd));
+}
+
 int64_t
 cn_fetch_read(struct cn_fetch *f, struct cn_reader *rd, struct cn_err *err)
 {
 	struct cn_record *rec;
 	int64_t n = 0;
 	int rc;
+
+	if (check_header(rd, err) < 0)
+		return -1;
 
 	while ((rc = cn_reader_next(rd, &rec, err)) != 0) {
 		const char *kind, *t;

@@ -208,4 +208,32 @@ touch release
 wait "$waitpid"
 is "$?,$still" "0,waiting" "--wait waits while the lock is held, then runs (exit 0)"
 wait "$lockpid"
+
+# --- bounds ---------------------------------------------------------------------------
+# the bounds (man page): a ref of 64 bytes at most, of letters, digits and
+# "-_.:", a reply of 10,000 bytes at most from a phone number; a CSV header
+# must name a known column
+r64=$(printf 'Ab0-_.:%.0s' $(seq 9))z
+run carnet-sms-fetch --from-stdin -q <<<"{\"ref\":\"$r64\",\"type\":1}"
+is "$status,$(sql "SELECT count(*) FROM receipt WHERE ref = '$r64' AND message_id IS NULL")" "0,1" \
+	"a well-formed ref of 64 bytes that no message holds: stored, not applied"
+sum=$(store_sum)
+run carnet-sms-fetch --from-stdin <<<"{\"ref\":\"${r64}z\",\"type\":1}"
+is "$status,$err" "65,carnet-sms-fetch: <stdin>:1: receipt: ref too long (65 bytes, at most 64)" "65 bytes: exit 65"
+run carnet-sms-fetch --from-stdin <<<'{"ref":"ref 5","type":1}'
+is "$status,$err" "65,carnet-sms-fetch: <stdin>:1: receipt: invalid ref 'ref 5' (a carnet reference: letters, digits, '-', '_', '.', ':')" \
+	"a ref with a space: exit 65"
+t10k=$(head -c 10000 /dev/zero | tr '\0' y)
+run carnet-sms-fetch --from-stdin <<<"{\"kind\":\"reply\",\"number\":\"+33600000009\",\"text\":\"${t10k}y\"}"
+is "$status,$err" "65,carnet-sms-fetch: <stdin>:1: reply from +33600000009: text too long (10001 bytes, at most 10000)" \
+	"a reply of 10,001 bytes: exit 65"
+run carnet-sms-fetch --from-stdin <<<'{"kind":"reply","number":"ACME","text":"hi"}'
+like "$status,$err" "^65,carnet-sms-fetch: <stdin>:1: reply: invalid phone 'ACME'" "a sender that is not a phone number: exit 65"
+printf 'receipt,delivered\nref-5,1\n' >nohead.csv
+run_in nohead.csv carnet-sms-fetch --from-stdin
+is "$status,$err" "65,carnet-sms-fetch: <stdin>:1: no kind, ref, number or text column in the CSV header (known: kind, time, ref, message, provider_id, type, status, reason, number, from, to, text)" \
+	"a CSV header without a known column: exit 65"
+is "$(store_sum)" "$sum" "none of them changed the store"
+run carnet-sms-fetch --from-stdin -q <<<"{\"kind\":\"reply\",\"number\":\"+33600000009\",\"text\":\"$t10k\"}"
+is "$status,$(sql "SELECT length(body) FROM reply WHERE phone = '+33600000009'")" "0,10000" "a reply of 10,000 bytes is stored"
 done_testing
