@@ -255,6 +255,12 @@ cn_fetch_twilio(struct cn_fetch *f, const struct cn_twilio *tw,
 		cn_buf_reset(&body);
 		curl_easy_setopt(h, CURLOPT_URL, url);
 		cc = curl_easy_perform(h);
+		if (cc != CURLE_OK && cn_tls_untrusted(cc)) {
+			rc = cn_err_set(err, CN_ENOPERM, "twilio: %.*s: TLS: "
+					"the certificate is not trusted (%s)",
+					(int)blen, base, curl_easy_strerror(cc));
+			break;
+		}
 		if (cc != CURLE_OK) {
 			rc = cn_err_set(err, CN_ETEMP, "twilio: %.*s: %s; try "
 					"again later", (int)blen, base,

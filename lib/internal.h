@@ -28,6 +28,11 @@ int64_t cn_contact_rowid(struct cn_store *st, const char *id);
 /* The path the store was opened with. */
 const char *cn_store_path(struct cn_store *st);
 
+/* Whether a libcurl result is a server certificate that is not trusted
+ * (peer or issuer verification failed): not worth retrying from cron,
+ * reported as refused credentials (CN_ENOPERM, exit 77). */
+int cn_tls_untrusted(int curl_code);
+
 /* A named point where the crash tests may kill the process: with
  * CARNET_TEST_CRASHPOINT=NAME:N, the Nth call with NAME sends SIGKILL to
  * the process (lib/crashpoint.c).  Names: "tool.what", e.g. "import.row". */

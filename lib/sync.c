@@ -374,6 +374,11 @@ http(struct sync *s, const char *method, const char *path, const char *body,
 	}
 	s->stats->requests++;
 	rc = curl_easy_perform(s->curl);
+	if (rc != CURLE_OK && cn_tls_untrusted(rc))
+		return cn_err_set(err, CN_ENOPERM, "server %s: TLS: the "
+				  "certificate is not trusted (%s); nothing "
+				  "was sent", s->shown,
+				  errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	if (rc != CURLE_OK) {
 		return cn_err_set(err, CN_ETEMP, "server %s: %s; try again "
 				  "later", s->shown,

@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "carnet.h"
+#include <curl/curl.h>
+
+#include "internal.h"
 
 int
 cn_err_set(struct cn_err *err, enum cn_code code, const char *fmt, ...)
@@ -332,4 +334,12 @@ cn_secret_free(char *secret)
 		return;
 	explicit_bzero(secret, strlen(secret));
 	free(secret);
+}
+
+int
+cn_tls_untrusted(int curl_code)
+{
+	return curl_code == CURLE_PEER_FAILED_VERIFICATION ||
+	       curl_code == CURLE_SSL_CACERT_BADFILE ||
+	       curl_code == CURLE_SSL_ISSUER_ERROR;
 }
