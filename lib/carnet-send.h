@@ -44,7 +44,9 @@ enum cn_gw_outcome {
 	CN_GW_PERM,		/* this message is refused for good */
 	CN_GW_AUTH,		/* credentials refused: stop the whole send */
 	CN_GW_DOUBT,		/* the request went out, no answer came: it
-				   may have been sent (set by the sender) */
+				   may have been sent (set by the sender; by
+				   the kannel driver for a 2xx that is not
+				   smsbox's answer) */
 };
 
 /* One message as a driver sends it.  Strings are borrowed. */

@@ -465,6 +465,23 @@ first_line(char *out, size_t cap, const char *body, size_t len)
 	out[n] = '\0';
 }
 
+/* Whether the first line of a 2xx answer is smsbox's: "0: Accepted for
+ * delivery", "3: Queued for later delivery" (a number, a colon), or the
+ * "Sent." of old versions.  Turns what is not printable ASCII into '?'
+ * for the message that quotes it. */
+static int
+kannel_answer(char *line)
+{
+	const char *p = line;
+
+	for (char *q = line; *q; q++)
+		if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
+			*q = '?';
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return (p > line && *p == ':') || strncmp(line, "Sent.", 5) == 0;
+}
+
 /* Finds a dotted path ("data.id", "messages.0.id") in a JSON body. */
 static int
 json_path(const char *body, size_t len, const char *path, char *out,
@@ -563,7 +580,15 @@ cn_driver_result(struct cn_driver *d, long status, int curl_code,
 	case DRV_KANNEL:
 		/* "0: Accepted for delivery", "3: Queued for later delivery";
 		 * no message id: carnet's ref travels in dlr-url */
-		if (status >= 200 && status < 300)
+		if (status >= 200 && status < 300 && !kannel_answer(line)) {
+			/* not smsbox (a proxy, a portal): it may or may not
+			 * have passed the request on */
+			r->outcome = CN_GW_DOUBT;
+			snprintf(r->reason, sizeof(r->reason), "Kannel HTTP %ld: "
+				 "unexpected answer \"%.80s\" (not \"0: "
+				 "Accepted...\" or \"3: Queued...\")", status,
+				 line);
+		} else if (status >= 200 && status < 300)
 			r->outcome = CN_GW_OK;
 		else if (status == 401 || status == 403) {
 			r->outcome = CN_GW_AUTH;
