@@ -497,6 +497,7 @@ struct slot {
 	struct cn_buf body;
 	char errbuf[CURL_ERROR_SIZE];
 	int busy;
+	int sends;	/* times the request was about to leave (on_prereq) */
 };
 
 struct sender {
@@ -558,6 +559,24 @@ on_body(char *ptr, size_t size, size_t n, void *ud)
 		cn_buf_add(&sl->body, ptr, len);
 	return len;
 }
+
+/*
+ * libcurl sends a request again by itself, on a new connection, when the
+ * kept-alive connection it reused closed without a byte of answer.  The
+ * gateway may have taken the first one (its answer was lost): the message
+ * would go out twice.  The second send is refused here; the transfer
+ * fails after its request left, and the message is in doubt.
+ */
+#if LIBCURL_VERSION_NUM >= 0x075000
+static int
+on_prereq(void *ud, char *ip, char *lip, int rport, int lport)
+{
+	struct slot *sl = ud;
+
+	(void)ip, (void)lip, (void)rport, (void)lport;
+	return sl->sends++ ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+#endif
 
 /* Reads the next chunk of fresh 'preparing' messages. */
 static int
@@ -787,6 +806,11 @@ dispatch(struct sender *s, struct cn_err *err)
 		curl_easy_setopt(sl->h, CURLOPT_USERAGENT, "carnet/" CN_VERSION);
 		curl_easy_setopt(sl->h, CURLOPT_TCP_KEEPALIVE, 1L);
 		curl_easy_setopt(sl->h, CURLOPT_TCP_NODELAY, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075000
+		curl_easy_setopt(sl->h, CURLOPT_PREREQFUNCTION, on_prereq);
+		curl_easy_setopt(sl->h, CURLOPT_PREREQDATA, sl);
+#endif
+		sl->sends = 0;
 		sl->errbuf[0] = '\0';
 		cn_buf_reset(&sl->body);
 		if (cn_driver_request(s->d, sl->h, &gh.gm, &sl->priv, err) < 0) {
@@ -891,6 +915,13 @@ collect(struct sender *s, struct cn_err *err)
 		if (gr.outcome == CN_GW_TEMP && cm->data.result != CURLE_OK &&
 		    request_left(sl->h, cm->data.result))
 			gr.outcome = CN_GW_DOUBT;
+		if (cm->data.result != CURLE_OK && sl->sends > 1) {
+			/* on_prereq refused libcurl's own second send */
+			gr.outcome = CN_GW_DOUBT;
+			snprintf(gr.reason, sizeof(gr.reason), "the connection "
+				 "closed without an answer after the request "
+				 "was sent");
+		}
 		cn_crashpoint("send.answered");
 		curl_multi_remove_handle(s->multi, sl->h);
 		cn_driver_request_free(sl->priv);

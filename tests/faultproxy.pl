@@ -166,8 +166,10 @@ sub decide {
 		my $used = $seen{"u$r->{i}"} // 0;
 		next if defined $r->{count} && $used >= $r->{count};
 		if (defined $r->{p}) {
-			srand($seed * 1000003 + $n * 31 + $r->{i});
-			next unless rand() < $r->{p};
+			# a hash, not srand: rand() right after srand of
+			# nearby seeds gives nearby numbers
+			my $draw = hex(substr(md5_hex("$seed:$n:$r->{i}"), 0, 8)) / 4294967296;
+			next unless $draw < $r->{p};
 		}
 		$seen{"u$r->{i}"} = $used + 1;
 		$hit = $r;
