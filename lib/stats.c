@@ -556,8 +556,11 @@ collect(sqlite3 *db, struct groups *gs, int64_t fid, int64_t uid,
 	cn_buf_reset(&sql);
 	cn_buf_adds(&sql, "SELECT y.message_id, y.kind, y.rowid, ");
 	row_cols(&sql, q, "m.sent_at");
+	/* a reply held after its campaign closed counts once a fetch of
+	 * that campaign applies it (carnet-sms-fetch --campaign) */
 	cn_buf_adds(&sql, " FROM reply y CROSS JOIN message m ON m.id = "
-		    "y.message_id WHERE y.message_id BETWEEN ?6 AND ?7 AND ");
+		    "y.message_id WHERE y.message_id BETWEEN ?6 AND ?7 AND "
+		    "y.held = 0 AND ");
 	where_clause(&sql, q);
 	cn_buf_adds(&sql, " ORDER BY y.message_id");
 	s = prepare_q(db, sql.ptr, gs, fid, uid, err);

@@ -145,4 +145,21 @@ like "$out" "simulated: 2 recipients, 2 SMS" "with the figures of its simulation
 run carnet-stats --config "$CFG" campaign 99
 is "$status" 66 "an unknown campaign: exit 66"
 is "$err" "carnet-stats: no campaign 99" "and says so"
+# --- a reply to a closed campaign: held, not counted until applied ------------------------------
+export CARNET_NOW=$((T0 + 86400 + 3600))
+run carnet-campaign --config "$CFG" close rappel
+is "$status" 0 "campaign rappel closed"
+cat >ev3.ndjson <<EOF
+{"kind":"reply","number":"$F","text":"trop tard ?","time":$CARNET_NOW}
+EOF
+run_in ev3.ndjson carnet-sms-fetch --config "$CFG" --from-stdin -q
+is "$(sql "SELECT held FROM reply WHERE phone = '$F'")" 1 "a reply after the close is held"
+run carnet-stats --config "$CFG" --folder lyon --format json
+is "$(printf '%s' "$out" | jq -c '.[0] | [.replies, .replied, .reply_rate]')" "[1,1,50]" \
+	"a held reply is not counted: the campaign collected replies until its close"
+run carnet-sms-fetch --config "$CFG" --campaign "$(sql "SELECT id FROM campaign WHERE name = 'rappel'")" -q
+is "$status" 0 "a manual fetch of the campaign applies what was held"
+run carnet-stats --config "$CFG" --folder lyon --format json
+is "$(printf '%s' "$out" | jq -c '.[0] | [.replies, .replied, .reply_rate]')" "[2,2,100]" \
+	"applied by a manual fetch of the campaign, it counts"
 done_testing
