@@ -157,6 +157,11 @@ struct sync {
 	struct cn_buf body;	/* request bodies */
 	struct cn_buf tmp;
 	struct cn_buf nul_ids;	/* "\nID\n" of rows whose text holds \u0000 */
+	/* documents of the last push round the server did not take: an
+	 * error other than a conflict (the first one kept), and conflicts
+	 * that could not be resolved (not found, or pushed again in vain) */
+	int refused_other, unresolved;
+	char refused_first[200];
 };
 
 static int
@@ -2631,6 +2636,9 @@ push_conflicts(struct sync *s, struct sent *c, int n, struct cn_err *err)
 		cJSON_Delete(j);
 		return -1;
 	}
+	/* a row with a revision is handled; any other (not_found: the
+	 * conflict was not the server's own) leaves its item pending */
+	s->unresolved += n;
 	cJSON_ArrayForEach(row, rows)
 	{
 		const char *id = jstr(row, "id"), *uuid;
@@ -2648,6 +2656,7 @@ push_conflicts(struct sync *s, struct sent *c, int n, struct cn_err *err)
 		rev = jstr(val, "rev");
 		if (!rev)
 			continue;
+		s->unresolved--;
 		if (!cJSON_IsObject(doc)) {
 			tomb = cJSON_CreateObject();
 			doc = tomb;
@@ -2734,6 +2743,14 @@ push_batch(struct sync *s, struct sent *c, int n, struct cn_err *err)
 			continue;
 		}
 		if (error || !jstr(e, "rev")) {
+			s->refused_other++;
+			if (!s->refused_first[0])
+				snprintf(s->refused_first,
+					 sizeof(s->refused_first), "%s: %s%s%s",
+					 id, error ? error : "?",
+					 jstr(e, "reason") ? ": " : "",
+					 jstr(e, "reason") ? jstr(e, "reason")
+							   : "");
 			if (!first_fail[0])
 				snprintf(first_fail, sizeof(first_fail),
 					 "%s: %s%s%s", id, error ? error : "?",
@@ -2834,6 +2851,9 @@ push(struct sync *s, struct cn_err *err)
 		char lastk[16] = "", lastu[64] = "";
 		int again = 0;
 
+		s->refused_other = s->unresolved = 0;
+		s->refused_first[0] = '\0';
+
 		for (;;) {
 			sqlite3_stmt *q;
 			int n = 0, step;
@@ -2849,8 +2869,13 @@ push(struct sync *s, struct cn_err *err)
 				rc = -1;
 				goto out;
 			}
-			sqlite3_bind_text(q, 1, lastk, -1, SQLITE_STATIC);
-			sqlite3_bind_text(q, 2, lastu, -1, SQLITE_STATIC);
+			/* copies: the loop below rewrites lastk and lastu
+			 * while q still runs (bound in place, "list" over
+			 * "contact" kept the old length: the second list of
+			 * a batch that began among the contacts was never
+			 * read, and never pushed) */
+			sqlite3_bind_text(q, 1, lastk, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(q, 2, lastu, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_int(q, 3, s->batch);
 			cn_buf_reset(&s->body);
 			cn_buf_adds(&s->body, "{\"docs\":[");
@@ -2960,7 +2985,20 @@ push(struct sync *s, struct cn_err *err)
 		}
 		if (!again || s->o->dry_run)
 			break;
+		if (round == 2)		/* pushed again three times in vain */
+			s->unresolved += again;
 	}
+	/* what the server would not take stays pending, and the run says
+	 * so: a cron job must not take it for done */
+	if (s->refused_other)
+		rc = cn_err_set(err, CN_EUNAVAIL, "server %s refused %d "
+				"documents (first: %s); they stay pending",
+				s->shown, s->refused_other, s->refused_first);
+	else if (s->unresolved)
+		rc = cn_err_set(err, CN_ETEMP, "server %s: %d documents "
+				"refused as conflicts that could not be "
+				"resolved; they stay pending: try again later",
+				s->shown, s->unresolved);
 out:
 	docq_free(&d);
 	free(c);
@@ -3119,6 +3157,121 @@ adopt_tx(struct sync *s, unsigned kmask, struct cn_err *err)
 	return commit(s, err);
 }
 
+/*
+ * The database's identity: the document _local/carnet-epoch, which the
+ * first carnet to find none writes with a new id (a _local document is
+ * never replicated and goes with its database), and which each store
+ * records under "sync_epoch:" and the remote.  A store that recorded
+ * another epoch, or none is there although the store recorded one or has
+ * a checkpoint on a database now empty or missing, talks to a database
+ * that was emptied or made anew since (a server restarted without its
+ * data, a database deleted): everything it knew of the server (the
+ * checkpoint, the revisions) is forgotten and every item is pending
+ * again, to be pushed as new and matched with what the server has.
+ * A store without an epoch on a database with one (a first sync, or
+ * the first run of a carnet that knows epochs) takes it as it is.
+ * Returns 0 or -1.
+ */
+static int
+epoch_check(struct sync *s, struct cn_err *err)
+{
+	char key[600], mine[64], since[512], made[37], theirs[64] = "";
+	long code;
+	int lost = 0;
+
+	snprintf(key, sizeof(key), "sync_epoch:%s", s->remote);
+	if (setting_get(s->db, key, mine, sizeof(mine), err) < 0 ||
+	    since_get(s, since, sizeof(since), err) < 0)
+		return -1;
+	for (int tries = 0; tries < 2 && !theirs[0]; tries++) {
+		cJSON *j;
+
+		if ((code = http(s, "GET", "/_local/carnet-epoch", NULL, 0,
+				 err)) < 0)
+			return -1;
+		if (code == 200) {
+			j = cJSON_ParseWithLength(s->resp.ptr, s->resp.len);
+			snprintf(theirs, sizeof(theirs), "%s",
+				 jstr(j, "epoch") ? jstr(j, "epoch") : "");
+			cJSON_Delete(j);
+			if (theirs[0])
+				break;
+		} else if (code != 404) {
+			return cn_err_set(err, CN_EUNAVAIL, "server %s: "
+					  "_local/carnet-epoch: HTTP %ld",
+					  s->shown, code);
+		}
+		if (tries)
+			return cn_err_set(err, CN_EUNAVAIL, "server %s: "
+					  "_local/carnet-epoch: no epoch after "
+					  "writing it", s->shown);
+		/* none: is the database there, and empty? */
+		if ((code = http(s, "GET", "", NULL, 0, err)) < 0)
+			return -1;
+		if (code == 200) {
+			j = cJSON_ParseWithLength(s->resp.ptr, s->resp.len);
+			if (mine[0] || (strcmp(since, "0") != 0 &&
+					jint(j, "doc_count", 1) == 0 &&
+					jint(j, "doc_del_count", 1) == 0))
+				lost = 1;
+			cJSON_Delete(j);
+		} else {
+			if (mine[0] || strcmp(since, "0") != 0)
+				lost = 1;
+			if (ensure_db(s, err) < 0)
+				return -1;
+		}
+		cn_uuid7(made);
+		cn_buf_reset(&s->body);
+		cn_buf_addf(&s->body, "{\"epoch\":\"%s\"}", made);
+		if ((code = http(s, "PUT", "/_local/carnet-epoch", s->body.ptr,
+				 s->body.len, err)) < 0)
+			return -1;
+		if (code == 201 || code == 202 || code == 200)
+			snprintf(theirs, sizeof(theirs), "%s", made);
+		else if (code != 409)	/* 409: another store just wrote it */
+			return cn_err_set(err, CN_EUNAVAIL, "server %s: "
+					  "_local/carnet-epoch: HTTP %ld",
+					  s->shown, code);
+	}
+	if (strcmp(theirs, mine) == 0)
+		return 0;
+	if (mine[0])
+		lost = 1;
+	if (begin(s, err) < 0)
+		return -1;
+	if (lost) {
+		int64_t n = 0;
+		sqlite3_stmt *st;
+
+		if (prep(s, &st, "SELECT count(*) FROM sync_item WHERE state "
+			 "= 'synced' AND NOT deleted", err) < 0) {
+			rollback(s);
+			return -1;
+		}
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		if (run(s, "DELETE FROM sync_checkpoint WHERE remote = ?1", err,
+			"s", s->remote) != 0 ||
+		    run(s, "UPDATE sync_item SET rev = NULL, state = CASE WHEN "
+			"state = 'synced' THEN 'pending' ELSE state END", err,
+			"") != 0 ||
+		    setting_put(s->db, "sync_device_rev", "", err) < 0) {
+			rollback(s);
+			return -1;
+		}
+		s->stats->server_reset = n;
+		logf_(s, "the database was emptied or made anew since the "
+		      "last sync: %lld items to push again", (long long)n);
+	}
+	if (setting_put(s->db, key, theirs, err) < 0) {
+		rollback(s);
+		return -1;
+	}
+	return commit(s, err);
+}
+
 /* Takes the store's sync lock (a file beside it, flock): two runs on one
  * store never overlap.  Returns the descriptor, or -1 with err
  * (CN_ETEMP when another run holds it). */
@@ -3160,6 +3313,8 @@ cn_sync_run(struct cn_store *st, const struct cn_sync_opts *o,
 	 * before knows the database is there (the pull's first request
 	 * says when it is not), which saves a round trip */
 	if (http_open(&s, err) < 0)
+		goto out;
+	if (!o->dry_run && epoch_check(&s, err) < 0)
 		goto out;
 	{
 		char since[512];
