@@ -24,6 +24,7 @@
  * integrity and its schema version are right, and the target is empty, is
  * the file renamed into place.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -139,6 +141,48 @@ unlink_companions(const char *path)
 	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
 		if (fmt_path(p, sizeof(p), "%s%s", path, ext[i]) == 0)
 			unlink(p);
+}
+
+/*
+ * Removes from base the staging directories of snapshots that were killed
+ * (a SIGKILL leaves no chance to clean up, and each holds a copy of the
+ * store): named as cn_snapshot_write() names them, this user's, untouched
+ * for a minute, and not locked (a running snapshot locks its own).
+ */
+static void
+sweep_staging(const char *base)
+{
+	static const char *const names[] = {
+		"carnet.db", "carnet.db-wal", "carnet.db-shm",
+		"carnet.db-journal", "member", "config.yaml"
+	};
+	DIR *d = opendir(base);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct stat sb;
+		int fd;
+
+		if (strncmp(de->d_name, "carnet-snapshot.", 16) != 0 ||
+		    strlen(de->d_name) != 22)
+			continue;
+		fd = openat(dirfd(d), de->d_name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &sb) == 0 && sb.st_uid == getuid() &&
+		    sb.st_mtime < time(NULL) - 60 &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			for (size_t i = 0; i < sizeof(names) / sizeof(names[0]);
+			     i++)
+				unlinkat(fd, names[i], 0);
+			unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+		}
+		close(fd);
+	}
+	closedir(d);
 }
 
 /* ------------------------------------------------ config redaction */
@@ -387,6 +431,7 @@ struct snap {
 	char copy[PATH_MAX];	/* tmpdir/carnet.db: the consistent copy */
 	char stage[PATH_MAX];	/* tmpdir/member: one member at a time */
 	char conf[PATH_MAX];	/* tmpdir/config.yaml: redacted */
+	int lockfd;		/* tmpdir, locked while the snapshot runs */
 	int have_conf;
 	int version;		/* the copy's schema version */
 	struct cn_buf sums;	/* SHA256SUMS */
@@ -1079,6 +1124,7 @@ cn_snapshot_write(struct cn_store *st, const char *config_path, FILE *out,
 	memset(&s, 0, sizeof(s));
 	s.err = err;
 	s.out = out;
+	s.lockfd = -1;
 	cn_buf_init(&s.sums, SUMS_MAX);
 	cn_buf_init(&s.path, 0);
 	cn_buf_init(&readme, 0);
@@ -1104,11 +1150,15 @@ cn_snapshot_write(struct cn_store *st, const char *config_path, FILE *out,
 		cn_err_set(err, CN_ECANTCREAT, "snapshot: $TMPDIR is too long");
 		goto out;
 	}
+	sweep_staging(tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(s.tmpdir)) {
 		write_fail(&s, "cannot create a temporary directory");
 		s.tmpdir[0] = '\0';
 		goto out;
 	}
+	s.lockfd = open(s.tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s.lockfd >= 0)
+		flock(s.lockfd, LOCK_EX);
 	/* same length as the template: these fit */
 	fmt_path(s.copy, sizeof(s.copy), "%s/carnet.db", s.tmpdir);
 	fmt_path(s.stage, sizeof(s.stage), "%s/member", s.tmpdir);
@@ -1179,6 +1229,8 @@ out:
 		unlink(s.conf);
 		rmdir(s.tmpdir);
 	}
+	if (s.lockfd >= 0)
+		close(s.lockfd);
 	EVP_MD_CTX_free(s.md);
 	free(s.zbuf);
 	free(s.io);
