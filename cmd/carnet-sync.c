@@ -349,10 +349,15 @@ summary(struct cli *c, const struct cn_sync_opts *so,
 static int
 one_run(struct cli *c, struct cn_sync_opts *so, struct out *o)
 {
-	struct cn_sync_stats st;
+	struct cn_sync_stats st = {0};
 	struct cn_err err;
+	int rc = cn_sync_run(c->st, so, &st, &err);
 
-	if (cn_sync_run(c->st, so, &st, &err) < 0) {
+	if (st.server_reset)
+		cli_warn(c, "the server's database was emptied or made anew "
+			 "since the last sync: this store's %llu items are "
+			 "pushed to it again", (unsigned long long)st.server_reset);
+	if (rc < 0) {
 		out_close(o);
 		return cli_fail(c, &err);
 	}

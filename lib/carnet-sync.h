@@ -96,6 +96,9 @@ struct cn_sync_stats {
 					   data (not applied) */
 	char rejected_msg[400];		/* the first one: "kind:uuid: why" */
 	int stopped;			/* ended early by *stop */
+	uint64_t server_reset;		/* the database was emptied or made
+					   anew since the last sync: items
+					   synced before, pushed again */
 	char refused_msg[400];		/* what the guard refused, or "" */
 };
 

@@ -21,6 +21,9 @@
 #
 #   METHOD PATH-REGEX FAULT [OPTION...]
 #
+# or "upstream http://HOST:PORT", which sends the requests there instead
+# of UPSTREAM (a server restarted elsewhere, at the same address for the
+# client).
 # METHOD is GET, POST... or * (any); PATH-REGEX a Perl regex matched on
 # the request target (path and query).  The first rule that matches and
 # still applies is used; no rule: the request is forwarded as it is.
@@ -120,6 +123,10 @@ sub rules {
 		$i++;
 		$line =~ s/^\s+|\s+$//g;
 		next if $line eq '' || $line =~ /^#/;
+		if ($line =~ m{^upstream\s+http://([^/:]+):(\d+)/?$}) {
+			($uphost, $upport) = ($1, $2);
+			next;
+		}
 		my $body;
 		$body = $1 if $line =~ s/\s*\bbody=(.*)$//;
 		my ($m, $re, $fault, @opt) = split ' ', $line;
