@@ -106,14 +106,21 @@ check_state() {
 		"$what: no message failed"
 }
 
-# a new campaign of $N numbers, saved (a draft); sets CID and K
+# new_campaign [POINT]: a new campaign of $N numbers, saved (a draft),
+# or with POINT prepared and sent at once by carnet-sms-send killed at
+# POINT (crash_at: sets status); sets CID and K
 K=0
 new_campaign() {
 	K=$((K + 1))
 	if [ $((K % 2)) = 1 ]; then C=$C_DLR; else C=nodlr.yaml; fi
 	awk -v k="$K" -v n="$N" 'BEGIN { print "phone"; for (i = 0; i < n; i++) printf "+336%02d%06d\n", 10 + k, i }' >"c$K.csv"
-	run carnet-sms-send --config "$C" --campaign "c200-$K" --save --yes --text "$TEXT" <"c$K.csv"
-	is "$status" 0 "campaign c200-$K: $N messages saved"
+	if [ -n "${1:-}" ]; then
+		crash_at "$1" carnet-sms-send --config "$C" --campaign "c200-$K" --yes \
+			--parallel 8 --text "$TEXT" <"c$K.csv" 2>/dev/null
+	else
+		run carnet-sms-send --config "$C" --campaign "c200-$K" --save --yes --text "$TEXT" <"c$K.csv"
+		is "$status" 0 "campaign c200-$K: $N messages saved"
+	fi
 	CID=$(sql "SELECT id FROM campaign WHERE name = 'c200-$K'")
 }
 
@@ -158,10 +165,12 @@ finish_campaign() {
 	echo "# $what ($([ "$C" = "$C_DLR" ] && echo with || echo without) delivery reports): $doubt in doubt at the end, $(wc -l <doubt.txt) of them resent on request"
 }
 
-# the kill points: POINT:COUNT, or time:SECONDS
+# the kill points: POINT:COUNT, time:SECONDS, or sms:POINT:COUNT (a new
+# campaign sent by carnet-sms-send, killed)
 points=$(crash_scale \
-	"send.answered:40 send.journaled:5 send.committed:3 send.answered:120 time:0.25 send.finish:1 send.journaled:30 send.committed:25 time:0.15 send.answered:7 send.finish:1" \
-	"send.answered:40 send.journaled:5 send.committed:3 send.answered:120 time:0.25 send.finish:1 send.journaled:30 send.committed:25 time:0.15 send.answered:7 send.finish:1 \
+	"send.answered:40 send.journaled:5 send.committed:3 send.answered:120 time:0.25 send.finish:1 send.journaled:30 sms:send.answered:50 send.committed:25 time:0.15 send.answered:7 send.finish:1" \
+	"send.answered:40 send.journaled:5 send.committed:3 send.answered:120 time:0.25 send.finish:1 send.journaled:30 sms:send.answered:50 send.committed:25 time:0.15 send.answered:7 send.finish:1 \
+	 sms:send.journaled:1 sms:send.committed:4 sms:send.answered:150 \
 	 send.answered:1 send.answered:2 send.answered:3 send.answered:15 send.answered:60 send.answered:200 send.answered:333 \
 	 send.journaled:1 send.journaled:2 send.journaled:8 send.journaled:13 send.journaled:50 send.journaled:90 \
 	 send.committed:1 send.committed:2 send.committed:6 send.committed:10 send.committed:40 send.committed:70 \
@@ -177,10 +186,16 @@ for pt in $points; do
 		new_campaign
 	fi
 	case $pt in
-	time:*) how="crash_after ${pt#time:}" ;;
-	*) how="crash_at $pt" ;;
+	sms:*)
+		# carnet-sms-send itself (prepare, then send) killed
+		finish_campaign
+		new_campaign "${pt#sms:}"
+		is "$(sql "SELECT count(*) FROM message WHERE campaign_id = $CID")" "$N" \
+			"c200-$K: prepared in one transaction before the send"
+		;;
+	time:*) crash_after "${pt#time:}" carnet-campaign --config "$C" send "$CID" --yes --parallel 8 2>/dev/null ;;
+	*) crash_at "$pt" carnet-campaign --config "$C" send "$CID" --yes --parallel 8 2>/dev/null ;;
 	esac
-	$how carnet-campaign --config "$C" send "$CID" --yes --parallel 8 2>/dev/null
 	crash_point_begin
 	what="c200-$K, $pt"
 	integrity "$what"
