@@ -38,7 +38,9 @@ crash_at() {
 }
 
 # crash_after SECONDS CMD...: runs CMD in the background and sends it
-# SIGKILL after SECONDS; sets $status as crash_at does
+# SIGKILL after SECONDS; sets $status as crash_at does.  CMD must be the
+# tool itself, not a shell function (as, sync_as...): the kill would
+# reach the function's subshell and the tool would go on running
 crash_after() {
 	local d=$1 pid
 	shift
