@@ -266,6 +266,20 @@ is "$(reqs_to +33611000091),$(at_smsc +33611000091)" "1,1" "sent to Kannel once,
 is "$(at_smsc +33611000090),$(at_smsc +33611000092)" "1,1" "the others once each"
 scenario_end "answer lost, connection reused"
 
+# --- credentials refused (403, as smsbox says it): 77, nothing lost --------------------------
+scenario_begin
+faults 'GET sendsms 403 count=1 body=Authorization failed for sendsms'
+run carnet-sms-send --config "$C" --campaign auth --parallel 1 \
+	--to 0611000095 --to 0611000096 --text 'Accès'
+is "$status" 77 "403: exit 77"
+like "$err" "Kannel refused the credentials" "saying the credentials were refused"
+is "$(reqs_to +33611000095),$(reqs_to +33611000096)" "1,0" "no retry, no new request"
+run carnet-campaign --config "$C" send auth
+is "$status" 0 "the credentials mended: the resume exits 0"
+settle 2
+is "$(at_smsc +33611000095),$(at_smsc +33611000096)" "1,1" "each message once at the SMSC"
+scenario_end "403 credentials"
+
 # --- a seeded storm of every fault, 40 messages ----------------------------------------------
 scenario_begin
 storm_from=$(wc -l <fp.log)

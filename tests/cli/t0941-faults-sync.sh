@@ -208,6 +208,24 @@ store_config B
 converge "after a cut pull and a timeout"
 scenario_end "drop-mid and timeout on _changes"
 
+# --- credentials refused: 77, nothing changed --------------------------------------------------
+scenario_begin
+contacts 3 7001 >c8.csv
+as A carnet-contacts import --list clients c8.csv >/dev/null 2>&1
+export_of A >before.export 2>&1
+faults 'GET _changes 401 body={"error":"unauthorized","reason":"Name or password is incorrect."}'
+sync_as A
+is "$status" 77 "401: exit 77"
+like "$err" "refused the credentials \(HTTP 401: Name or password is incorrect" "saying so, with the server's reason"
+faults 'POST _bulk_docs 403 body={"error":"forbidden","reason":"not an admin"}'
+sync_as A
+is "$status" 77 "403 on _bulk_docs: exit 77"
+export_of A >after.export 2>&1
+is "$(diff before.export after.export && echo same)/$(sqlof A "SELECT count(*) FROM sync_item WHERE state = 'pending'")" same/3 \
+	"the data as it was, the 3 new contacts still pending"
+converge "after refused credentials"
+scenario_end "401/403 credentials"
+
 # --- a server restarted empty -----------------------------------------------------------------
 scenario_begin
 contacts 5 6001 >c7.csv
@@ -229,11 +247,11 @@ sync_as A
 is "$status" 0 "A's first sync with the empty server: exit 0"
 like "$err" "database was emptied or made anew since the last sync: this store's [0-9]+ items are pushed to it again" \
 	"A says the server lost its data, and what it does"
-is "$(direct_count contact)" 315 "A pushed its 315 contacts to the empty server again"
+is "$(direct_count contact)" 318 "A pushed its 318 contacts to the empty server again"
 sync_as B
 is "$status" 0 "B syncs: exit 0"
 like "$err" "emptied or made anew" "B notices too"
-is "$(direct_count contact)" 316 "B pushed its new contact, and nothing twice (316)"
+is "$(direct_count contact)" 319 "B pushed its new contact, and nothing twice (319)"
 export_of A >after.export 2>&1
 is "$(diff before.export after.export | grep -c '^[<>]')" 2 "nothing lost on A (only its edit differs)"
 converge "after a server restarted empty"
