@@ -144,41 +144,52 @@ unlink_companions(const char *path)
 }
 
 /*
- * Removes from base the staging directories of snapshots that were killed
- * (a SIGKILL leaves no chance to clean up, and each holds a copy of the
- * store): named as cn_snapshot_write() names them, this user's, untouched
- * for a minute, and not locked (a running snapshot locks its own).
+ * Removes from dir what killed snapshots left (a SIGKILL leaves no chance
+ * to clean up, and each holds a copy of a store): the entries named
+ * prefix and n more characters, directories (a snapshot's staging
+ * directory) or regular files (a restore's copy beside its target), of
+ * this user, untouched for a minute and not locked (a running snapshot or
+ * restore locks its own).
  */
 static void
-sweep_staging(const char *base)
+sweep_stale(const char *dir, const char *prefix, size_t n, int isdir)
 {
-	static const char *const names[] = {
+	static const char *const inside[] = {
 		"carnet.db", "carnet.db-wal", "carnet.db-shm",
 		"carnet.db-journal", "member", "config.yaml"
 	};
-	DIR *d = opendir(base);
+	static const char *const ext[] = {"", "-wal", "-shm", "-journal"};
+	DIR *d = opendir(dir);
 	struct dirent *de;
+	size_t pl = strlen(prefix);
 
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
 		struct stat sb;
+		char name[NAME_MAX + 16];
 		int fd;
 
-		if (strncmp(de->d_name, "carnet-snapshot.", 16) != 0 ||
-		    strlen(de->d_name) != 22)
+		if (strncmp(de->d_name, prefix, pl) != 0 ||
+		    strlen(de->d_name) != pl + n)
 			continue;
-		fd = openat(dirfd(d), de->d_name,
-			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW |
+			    O_CLOEXEC | (isdir ? O_DIRECTORY : 0));
 		if (fd < 0)
 			continue;
 		if (fstat(fd, &sb) == 0 && sb.st_uid == getuid() &&
+		    (isdir ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode)) &&
 		    sb.st_mtime < time(NULL) - 60 &&
 		    flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			for (size_t i = 0; i < sizeof(names) / sizeof(names[0]);
-			     i++)
-				unlinkat(fd, names[i], 0);
-			unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+			for (size_t i = 0; isdir && i < 6; i++)
+				unlinkat(fd, inside[i], 0);
+			for (size_t i = 0; !isdir && i < 4; i++)
+				if (snprintf(name, sizeof(name), "%s%s",
+					     de->d_name, ext[i]) <
+				    (int)sizeof(name))
+					unlinkat(dirfd(d), name, 0);
+			if (isdir)
+				unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
 		}
 		close(fd);
 	}
@@ -1150,7 +1161,7 @@ cn_snapshot_write(struct cn_store *st, const char *config_path, FILE *out,
 		cn_err_set(err, CN_ECANTCREAT, "snapshot: $TMPDIR is too long");
 		goto out;
 	}
-	sweep_staging(tmp && *tmp ? tmp : "/tmp");
+	sweep_stale(tmp && *tmp ? tmp : "/tmp", "carnet-snapshot.", 6, 1);
 	if (!mkdtemp(s.tmpdir)) {
 		write_fail(&s, "cannot create a temporary directory");
 		s.tmpdir[0] = '\0';
@@ -1263,6 +1274,7 @@ struct rst {
 	struct cn_buf sums;
 	char tmp[PATH_MAX];	/* the copy, beside the target */
 	int tmpfd;
+	int lockfd;		/* tmp, locked while the restore runs */
 };
 
 static int
@@ -2013,6 +2025,7 @@ cn_snapshot_restore(const char *archive, const char *store_path,
 	memset(&r, 0, sizeof(r));
 	r.err = err;
 	r.tmpfd = -1;
+	r.lockfd = -1;
 	cn_buf_init(&r.sums, SUMS_MAX);
 	if (!archive || !store_path || !*store_path) {
 		cn_err_set(err, CN_EUSAGE, "snapshot restore: no archive or "
@@ -2052,6 +2065,22 @@ cn_snapshot_restore(const char *archive, const char *store_path,
 			   store_path);
 		goto out;
 	}
+	{
+		/* what killed restores left beside the target goes */
+		char *slash = strrchr(dir, '/');
+		const char *base = slash ? slash + 1 : dir;
+		char pre[NAME_MAX + 16];
+
+		if (snprintf(pre, sizeof(pre), "%s.snapshot-", base) <
+		    (int)sizeof(pre)) {
+			if (slash)
+				*slash = '\0';
+			sweep_stale(slash ? (*dir ? dir : "/") : ".", pre, 6,
+				    0);
+			if (slash)
+				*slash = '/';
+		}
+	}
 	r.tmpfd = mkstemp(r.tmp);	/* mode 0600 */
 	if (r.tmpfd < 0) {
 		cn_err_set(err, CN_ECANTCREAT, "%s: cannot create: %s", r.tmp,
@@ -2059,6 +2088,9 @@ cn_snapshot_restore(const char *archive, const char *store_path,
 		r.tmp[0] = '\0';
 		goto out;
 	}
+	r.lockfd = open(r.tmp, O_RDONLY | O_CLOEXEC);
+	if (r.lockfd >= 0)
+		flock(r.lockfd, LOCK_EX);
 
 	if (read_archive(&r) < 0)
 		goto out;
@@ -2103,6 +2135,8 @@ out:
 		unlink(r.tmp);
 		unlink_companions(r.tmp);
 	}
+	if (r.lockfd >= 0)
+		close(r.lockfd);
 	if (rc < 0 && made)
 		undo_parents(dir, made);
 	if (r.zlive)

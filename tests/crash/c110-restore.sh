@@ -10,8 +10,9 @@
 # state and all verify, no half backup file sits under a final name; then
 # the same restore run again exits 0 and gives the restored state.  And
 # --snapshot into a new store, killed: the new store is absent or whole,
-# never half, and a run again restores.  A run that ends before its kill
-# point is checked as a completed run and not counted as a kill point.
+# never half, and a run again restores and removes the copy the kill left
+# beside the store.  A run that ends before its kill point is checked as
+# a completed run and not counted as a kill point.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/crash/crash.sh"
 FP_LISTS="K K2 other"
@@ -135,10 +136,15 @@ for p in $pts; do
 	is "$status" 137 "$what: died of SIGKILL"
 	snap_state "$what"
 	if [ "$state" = before ]; then
+		# the copy a kill left beside the store goes with the next
+		# restore there, once a minute old
+		find "$T/new" -name 'carnet.db.snapshot-*' -exec touch -d '2 minutes ago' {} +
 		run carnet-restore --snapshot snap.tar.gz --store "$NEW"
 		is "$status" 0 "$what: the restore run again exits 0"
 		snap_state "$what, run again"
 		is "$state" after "$what: run again, the store is restored"
+		is "$(find "$T/new" -name 'carnet.db.snapshot-*' | wc -l)" 0 \
+			"$what: run again, no temporary copy is left beside the store"
 	fi
 	crash_point_end
 done
