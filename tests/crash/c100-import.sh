@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
 # Crash consistency of carnet-contacts import (RELIABILITY.md section 1):
-# a 100,000-row file imported into a list of 1,000 members in every mode
-# (add, update, upsert, replace, upsert --atomic, and replace and upsert
-# with automatic backups on), killed with SIGKILL at a row count (early,
-# middle, end), just before and just after the COMMIT, right after the
-# automatic backup, and at a delay.  After each kill: integrity_check is
-# ok, the list exports exactly as before or exactly as after the import
-# (sha256 of export_noid), the other list and the number of contacts
-# match that state, every recorded backup verifies, a backup file under
-# its final name is a whole gzip stream; then the same import run again
-# exits 0 and gives the "after" state.  A run that ends before its kill
-# point is checked as a completed run and not counted as a kill point.
+# a 100,000-row file (2,000 under make check-valgrind) imported into a
+# list of 1,000 members in every mode (add, update, upsert, replace,
+# upsert --atomic, and replace and upsert with automatic backups on),
+# killed with SIGKILL at a row count (early, middle, end), just before and
+# just after the COMMIT, right after the automatic backup, inside that
+# backup, and at a delay.  After each kill: integrity_check is ok, the
+# list exports exactly as before or exactly as after the import (sha256 of
+# export_noid), the other list and the number of contacts match that
+# state, every recorded backup verifies, a backup file under its final
+# name is a whole gzip stream; then the same import run again exits 0 and
+# gives the "after" state.  A run that ends before its kill point is
+# checked as a completed run and not counted as a kill point.
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/crash/crash.sh"
 . "$TOP/tests/crash/store.sh"
 cd "$T" || exit 1
-N=100000
+N=$(store_rows 100000 100000)
 
 big_csv "$N" >big.csv
 # K: 500 contacts of the file (other names) and 500 that it does not
@@ -73,16 +74,16 @@ check() {
 
 # the kill points: quick, a spread over the cases; full, all of them in
 # every case.  after:P% is P percent of the case's reference run.
-every="at:import.row:1 at:import.row:25000 at:import.row:50000
-at:import.row:99999 at:import.row:100000 at:import.commit:1
+every="at:import.row:1 at:import.row:$((N / 4)) at:import.row:$((N / 2))
+at:import.row:$((N - 1)) at:import.row:$N at:import.commit:1
 at:import.committed:1 after:10% after:35% after:60% after:85%"
 declare -A quick=(
 	[add]="at:import.row:1 after:50%"
-	[update]="at:import.row:50000"
-	[upsert]="at:import.row:99999"
+	[update]="at:import.row:$((N / 2))"
+	[upsert]="at:import.row:$((N - 1))"
 	[replace]="at:import.commit:1 after:25%"
 	[atomic]="at:import.committed:1"
-	[replace-bk]="at:import.backed_up:1 at:import.row:30000 at:backup.row:700"
+	[replace-bk]="at:import.backed_up:1 at:import.row:$((N * 3 / 10)) at:backup.row:700"
 	[upsert-bk]="at:import.committed:1 after:75%"
 )
 for c in $cases; do

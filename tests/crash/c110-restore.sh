@@ -18,7 +18,7 @@
 FP_LISTS="K K2 other"
 . "$TOP/tests/crash/store.sh"
 cd "$T" || exit 1
-N=$(crash_scale 20000 100000)
+N=$(store_rows 20000 100000)
 
 big_csv "$N" >big.csv
 # the accident: K replaced by 1,000 rows, 500 of its contacts renamed and

@@ -18,7 +18,7 @@
 . "$TOP/tests/crash/crash.sh"
 . "$TOP/tests/crash/store.sh"
 cd "$T" || exit 1
-N=$(crash_scale 20000 100000)
+N=$(store_rows 20000 100000)
 
 big_csv "$N" >big.csv
 sed -n '1p;2,11p' big.csv >other.csv
