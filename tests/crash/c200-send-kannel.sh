@@ -133,7 +133,14 @@ finish_campaign() {
 	quiet
 	smsc_numbers >got.txt
 	# receipts settled what went out; what is still in doubt did not
+	# (Kannel's reports may lag behind the SMSC on a loaded machine:
+	# waited for, 20 s at most)
 	phones "$CID" "status = 'preparing' AND inflight_at IS NOT NULL" >doubt.txt
+	for _ in $(seq 100); do
+		[ "$C" = "$C_DLR" ] && [ -n "$(comm -12 doubt.txt got.txt)" ] || break
+		sleep 0.2
+		phones "$CID" "status = 'preparing' AND inflight_at IS NOT NULL" >doubt.txt
+	done
 	doubt=$(wc -l <doubt.txt)
 	if [ "$C" != "$C_DLR" ]; then
 		# no delivery reports: the receipts come later (a pull, an
