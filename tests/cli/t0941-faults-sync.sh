@@ -226,6 +226,33 @@ is "$(diff before.export after.export && echo same)/$(sqlof A "SELECT count(*) F
 converge "after refused credentials"
 scenario_end "401/403 credentials"
 
+# --- a seeded storm of every fault, both machines syncing through it -----------------------------
+scenario_begin
+contacts 60 8001 >c9.csv
+as A carnet-contacts import --list storm c9.csv >/dev/null 2>&1
+printf 'email,first_name\nc8001@example.com,Orage\nc1@example.com,Premier\n' >e9.csv
+as A carnet-contacts import --list storm --mode update e9.csv >/dev/null 2>&1
+contacts 20 9001 >c10.csv
+as B carnet-contacts import --list other c10.csv >/dev/null 2>&1
+as B carnet-blacklist add +33688888888 --reason STOP >/dev/null 2>&1
+faults 'POST _bulk_docs drop-mid p=0.15' 'POST _bulk_docs close forward p=0.1' \
+	'POST _bulk_docs conflicts p=0.1' '* . 503 p=0.08' 'GET _changes drop-mid p=0.08' \
+	'* . slow=100 p=0.2'
+codes=
+for i in 1 2 3 4 5 6; do
+	sync_as A --batch 20
+	codes="$codes $status"
+	sync_as B --batch 20
+	codes="$codes $status"
+done
+ok "$(printf '%s\n' $codes | grep -Evc '^(0|75)$' | grep -qx 0; echo $?)" \
+	"every run in the storm exits 0 or 75 ($(echo $codes))"
+echo "# sync storm: $(tail -n +$((mark_at + 1)) fp.log | jq -r 'select(.rule != "") | .rule | sub(" p=[0-9.]*"; "")' | sort | uniq -c | tr -s ' \n' ' ')"
+converge "after the storm"
+is "$(direct_count contact)" 393 "the server has the 393 contacts, once each"
+is "$(sqlof A "SELECT count(*) FROM sync_conflict WHERE resolved_at IS NULL" 2>/dev/null || echo 0)" 0 "no conflict left open"
+scenario_end "storm"
+
 # --- a server restarted empty -----------------------------------------------------------------
 scenario_begin
 contacts 5 6001 >c7.csv
@@ -247,11 +274,11 @@ sync_as A
 is "$status" 0 "A's first sync with the empty server: exit 0"
 like "$err" "database was emptied or made anew since the last sync: this store's [0-9]+ items are pushed to it again" \
 	"A says the server lost its data, and what it does"
-is "$(direct_count contact)" 318 "A pushed its 318 contacts to the empty server again"
+is "$(direct_count contact)" 398 "A pushed its 398 contacts to the empty server again"
 sync_as B
 is "$status" 0 "B syncs: exit 0"
 like "$err" "emptied or made anew" "B notices too"
-is "$(direct_count contact)" 319 "B pushed its new contact, and nothing twice (319)"
+is "$(direct_count contact)" 399 "B pushed its new contact, and nothing twice (399)"
 export_of A >after.export 2>&1
 is "$(diff before.export after.export | grep -c '^[<>]')" 2 "nothing lost on A (only its edit differs)"
 converge "after a server restarted empty"
