@@ -129,6 +129,12 @@ for pt in $(crash_scale "time:0.3 sync.pull.applied:1 sync.pull.committed:2 sync
 	 time:0.4 sync.pull.applied:4 sync.pull.committed:5 sync.pull.applied:7 sync.pull.committed:9"); do
 	kill_run B "$pt" --pull-only
 done
+sync_as B --pull-only --batch "$BATCH"
+is "$status" 0 "B's pull completes"
+for q in "SELECT count(*) FROM contact" "SELECT name FROM list ORDER BY 1" \
+	"SELECT address, reason FROM blacklist ORDER BY 1" "SELECT title, body FROM template ORDER BY 1"; do
+	is "$(sqlof B "$q" | md5sum)" "$(sqlof A "$q" | md5sum)" "B has what A pushed: $q"
+done
 
 # --- 3. both change things, then sync in turn, killed ----------------------------------------
 awk -v n="$N" 'BEGIN { print "email,phone,first_name,city"
@@ -142,6 +148,12 @@ awk -v n="$N" 'BEGIN { print "email,phone,first_name,city"
 	for (i = 0; i < n / 5; i++) printf "b%05d@example.com,+336%08d,Autre%d,Lyon\n", i, 40000000 + i, i }' >b-extra.csv
 as B carnet-contacts import --list extra-b b-extra.csv >/dev/null 2>&1
 echo 'Rappel {{first_name}}' | as B carnet-template add --title "Modele B" >/dev/null 2>&1
+# deletions of synced items: 10 blacklist entries on A, a template on B
+as A carnet-blacklist rm -f $(awk 'BEGIN { for (i = 0; i < 10; i++) printf "+336%08d ", 90000000 + i }') >/dev/null 2>&1
+as B carnet-template rm "Modele 2" >/dev/null 2>&1
+ok $? "B removes a template"
+is "$(sqlite3 "$T/A.db" "SELECT count(*) FROM blacklist") $(sqlite3 "$T/B.db" "SELECT count(*) FROM template WHERE title = 'Modele 2'")" "120 0" \
+	"A removed 10 blacklist entries, B a template"
 
 BATCH=$(crash_scale 50 25)
 set -- $(crash_scale \
@@ -175,6 +187,9 @@ for q in "SELECT name FROM list ORDER BY 1" "SELECT address, reason FROM blackli
 	is "$(sqlof B "$q" | md5sum)" "$(sqlof A "$q" | md5sum)" "A and B agree: $q"
 done
 is "$(sqlof A "SELECT count(*) FROM contact")" "$((N + N / 5 + N / 5))" "A has every contact once"
+is "$(sqlof B "SELECT count(*) FROM contact")" "$((N + N / 5 + N / 5))" "and so has B"
+is "$(sqlof B "SELECT count(*) FROM blacklist") $(sqlof A "SELECT count(*) FROM template WHERE title = 'Modele 2'")" "120 0" \
+	"the deletions reached the other side"
 for k in list contact blacklist template; do
 	is "$(server_live $k)" "$(sqlof A "SELECT count(*) FROM sync_item WHERE kind = '$k' AND deleted = 0")" \
 		"the server holds each $k once"
