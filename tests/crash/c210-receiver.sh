@@ -20,7 +20,7 @@ command -v carnet-sms-fetch >/dev/null || skip_all "carnet-sms-fetch is not buil
 backups_off
 
 export CARNET_CALLBACK_TOKEN=crash-c210-token
-M=$(crash_scale 200 800)	# messages; each gets 2 receipts and 1 MO
+M=$(crash_scale 200 1500)	# messages; each gets 2 receipts and 1 MO
 S=4				# client streams
 
 # --- the messages: sent through the http driver to tests/httpgw.pl ----------------
