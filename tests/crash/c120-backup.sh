@@ -47,14 +47,14 @@ unrecorded() {
 }
 
 # check WHAT: the store after a create killed or completed; sets $state
-check() {
-	local what=$1 nrec
+check() { # check WHAT [BASE]: BASE backups before (default $nrec0)
+	local what=$1 base=${2:-$nrec0} nrec
 	is "$(sqlite3 "$STORE" 'PRAGMA integrity_check')" ok "$what: integrity_check is ok"
 	is "$(fingerprint)" "$before_fp" "$what: the lists are untouched"
 	nrec=$(carnet-backup ls --format csv | sed 1d | wc -l)
 	case $nrec in
-	"$nrec0") state=before ;;
-	"$((nrec0 + 1))") state=after ;;
+	"$base") state=before ;;
+	"$((base + 1))") state=after ;;
 	*) state="$nrec backups listed" ;;
 	esac
 	like "$state" '^(before|after)$' "$what: ls shows the backups there were, or one more ($state)"
@@ -65,7 +65,7 @@ every="at:backup.row:1 at:backup.row:$((N / 4)) at:backup.row:$((N / 2))
 at:backup.row:$((N - 1)) at:backup.row:$N at:backup.written:1
 at:backup.renamed:1 at:backup.commit:1 after:10% after:30% after:50%
 after:70% after:90%"
-quick="at:backup.row:1 at:backup.row:$((N / 2)) at:backup.written:1
+quick="at:backup.row:1 at:backup.row:$((N / 2)) at:backup.row:$N at:backup.written:1
 at:backup.renamed:1 at:backup.commit:1 after:40%"
 [ "$CARNET_CRASH" = full ] && pts=$every || pts=$quick
 for p in $pts; do
@@ -89,9 +89,11 @@ for p in $pts; do
 	is "$(unrecorded)" 0 "$what: prune leaves no unrecorded file"
 	is "$(find backups -type f | wc -l)" "$(sql 'SELECT count(*) FROM backup')" \
 		"$what: and every recorded file"
+	n=$(sql 'SELECT count(*) FROM backup')
 	run carnet-backup create --list K
 	is "$status" 0 "$what: create run again exits 0"
-	check "$what, run again"
+	check "$what, run again" "$n"
+	is "$state" after "$what: run again, one more backup is listed"
 	crash_point_end
 done
 

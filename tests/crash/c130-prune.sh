@@ -93,7 +93,8 @@ at:prune.committed:1 at:prune.item:1 at:prune.item:30 at:prune.item:60
 at:prune.item:96 at:prune.orphan:1 at:prune.orphan:3 after:10% after:30%
 after:50% after:70% after:90%"
 quick="at:prune.row:1 at:prune.row:96 at:prune.commit:1 at:prune.committed:1
-at:prune.item:1 at:prune.item:60 at:prune.orphan:2 after:50%"
+at:prune.item:1 at:prune.item:60 at:prune.item:96 at:prune.orphan:2
+after:50%"
 [ "$CARNET_CRASH" = full ] && pts=$every || pts=$quick
 for p in $pts; do
 	how=${p%%:*} spec=$(crash_delay "${p#*:}" "$dur")
