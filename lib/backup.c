@@ -1327,7 +1327,8 @@ cn_backup_prune(struct cn_store *st, const struct cn_backup_policy *p,
 		cn_crashpoint("prune.committed");
 	}
 	/* now the files of the records removed */
-	for (size_t off = 0; off < files.len; off += strlen(files.ptr + off) + 1) {
+	for (size_t off = 0; off < files.len;
+	     off += strlen(files.ptr + off) + 1) {
 		cn_crashpoint("prune.item");
 		unlink(files.ptr + off);
 	}
