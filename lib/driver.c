@@ -421,9 +421,10 @@ cn_driver_request(struct cn_driver *d, void *handle,
 	default:
 		break;
 	}
+	/* every option a request sets is set by each request (the sender
+	 * keeps its handles from one request to the next) */
 	curl_easy_setopt(h, CURLOPT_URL, r->url.ptr);
-	if (r->headers)
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->headers);
 	return 0;
 }
 

@@ -475,6 +475,7 @@ out:
 
 #define BODY_MAX 65536
 #define CHUNK 512
+#define TX_SPAN 0.1	/* seconds between commits of the outcomes */
 
 struct qmsg {
 	int64_t id;
@@ -523,8 +524,9 @@ struct sender {
 	double next_send;	/* rate limit */
 	double last_ok;		/* time of the last accepted message */
 	int inflight;
-	int in_tx;		/* collect() left its transaction open for
-				   dispatch() to commit with the next marks */
+	int in_tx;		/* collect() left its transaction open: it is
+				   committed every TX_SPAN seconds (flush_tx) */
+	double tx_began;	/* monotonic time of its BEGIN */
 	int jfd;		/* the campaign's lock file, also its journal
 				   of messages in flight */
 	sqlite3_stmt *s_load, *s_ok, *s_fail, *s_temp, *s_doubt, *s_status;
@@ -577,6 +579,34 @@ on_prereq(void *ud, char *ip, char *lip, int rport, int lport)
 	return sl->sends++ ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
 }
 #endif
+
+/* A slot's handle, with the options that every request of it shares. */
+static int
+slot_init(struct sender *s, struct slot *sl)
+{
+	CURL *h = curl_easy_init();
+
+	if (!h)
+		return -1;
+	sl->h = h;
+	cn_buf_init(&sl->body, 0);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, sl);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, sl->errbuf);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, sl);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+			 (long)(s->o->timeout_s > 0 ? s->o->timeout_s : 20) *
+				 1000L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "carnet/" CN_VERSION);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075000
+	curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+	curl_easy_setopt(h, CURLOPT_PREREQDATA, sl);
+#endif
+	return 0;
+}
 
 /* Reads the next chunk of fresh 'preparing' messages. */
 static int
@@ -656,11 +686,15 @@ step_done(struct sender *s, sqlite3_stmt *q, struct cn_err *err)
 	return rc == SQLITE_DONE ? 0 : cn_sql_fail(err, s->db, "message");
 }
 
-/* Commits the outcomes that collect() left in an open transaction. */
+/*
+ * Commits the outcomes that collect() left in an open transaction: when
+ * force is set, else once it is TX_SPAN seconds old.  Outcomes are not
+ * lost meanwhile: each accepted message is in the journal ("=REF").
+ */
 static int
-flush_tx(struct sender *s, struct cn_err *err)
+flush_tx(struct sender *s, int force, struct cn_err *err)
 {
-	if (!s->in_tx)
+	if (!s->in_tx || (!force && mono() - s->tx_began < TX_SPAN))
 		return 0;
 	s->in_tx = 0;
 	if (cn_sql_exec(s->db, "COMMIT", err) < 0) {
@@ -673,14 +707,20 @@ flush_tx(struct sender *s, struct cn_err *err)
 
 /*
  * The journal of messages in flight: the campaign's lock file, to which
- * the sender appends "+REF" before a message's request leaves and "-REF"
- * when an answer proved that nothing was accepted (a temporary failure).
+ * the sender appends "+REF" before a message's request leaves, "-REF"
+ * when an answer proved that nothing was accepted (a temporary failure)
+ * and "=REF TIME PROVIDER-ID" when the gateway accepted it (the store
+ * commits outcomes only every TX_SPAN seconds).
  * One write(2) per batch, no transaction: it survives a kill -9 as a
  * committed transaction does (synchronous=NORMAL syncs neither), and
  * keeps the store out of the path between an answer and the next
  * request.  The next sender (or close) folds it into the store: a
- * message still 'preparing' whose last line is "+REF" is in doubt.
+ * message still 'preparing' whose last line is "+REF" is in doubt, one
+ * with "=REF" is sent.
  */
+static int journal_write(struct sender *s, const char *buf, size_t len,
+			 struct cn_err *err);
+
 static int
 journal(struct sender *s, char sign, struct qmsg *const *m, int n,
 	struct cn_err *err)
@@ -692,6 +732,14 @@ journal(struct sender *s, char sign, struct qmsg *const *m, int n,
 		if (m[i])
 			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
 						"%c%s\n", sign, m[i]->ref);
+	return journal_write(s, buf, len, err);
+}
+
+/* Appends len bytes to the journal in one write(2). */
+static int
+journal_write(struct sender *s, const char *buf, size_t len,
+	      struct cn_err *err)
+{
 	while (len) {
 		ssize_t w = write(s->jfd, buf, len);
 
@@ -720,7 +768,7 @@ dispatch(struct sender *s, struct cn_err *err)
 	double now = mono();
 
 	if (s->stop_new || (s->o->stop && *s->o->stop))
-		return flush_tx(s, err);
+		return flush_tx(s, 1, err);
 	while (n < free_slots) {
 		struct qmsg *m = NULL, **pp;
 
@@ -794,22 +842,8 @@ dispatch(struct sender *s, struct cn_err *err)
 		gh.gm.text = batch[i]->text;
 		gh.gm.encoding = batch[i]->enc;
 		gh.gm.segments = (size_t)batch[i]->segments;
-		curl_easy_reset(sl->h);
-		curl_easy_setopt(sl->h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(sl->h, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(sl->h, CURLOPT_WRITEDATA, sl);
-		curl_easy_setopt(sl->h, CURLOPT_ERRORBUFFER, sl->errbuf);
-		curl_easy_setopt(sl->h, CURLOPT_PRIVATE, sl);
-		curl_easy_setopt(sl->h, CURLOPT_TIMEOUT_MS,
-				 (long)(s->o->timeout_s > 0 ? s->o->timeout_s
-							    : 20) * 1000L);
-		curl_easy_setopt(sl->h, CURLOPT_USERAGENT, "carnet/" CN_VERSION);
-		curl_easy_setopt(sl->h, CURLOPT_TCP_KEEPALIVE, 1L);
-		curl_easy_setopt(sl->h, CURLOPT_TCP_NODELAY, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075000
-		curl_easy_setopt(sl->h, CURLOPT_PREREQFUNCTION, on_prereq);
-		curl_easy_setopt(sl->h, CURLOPT_PREREQDATA, sl);
-#endif
+		/* the slot's handle keeps the options of slot_init(); the
+		 * driver sets every option of its requests each time */
 		sl->sends = 0;
 		sl->errbuf[0] = '\0';
 		cn_buf_reset(&sl->body);
@@ -892,6 +926,9 @@ collect(struct sender *s, struct cn_err *err)
 {
 	CURLMsg *cm;
 	int left, began = 0;
+	struct cn_buf acc;	/* "=REF TIME PID" lines for the journal */
+
+	cn_buf_init(&acc, 0);
 
 	while ((cm = curl_multi_info_read(s->multi, &left))) {
 		struct slot *sl;
@@ -943,6 +980,13 @@ collect(struct sender *s, struct cn_err *err)
 			sqlite3_bind_int64(s->s_ok, 3, m->id);
 			if (step_done(s, s->s_ok, err) < 0)
 				goto fail;
+			/* a provider id with a blank cannot be journaled: the
+			 * store has it, the journal only the outcome */
+			cn_buf_addf(&acc, "=%s %lld %s\n", m->ref,
+				    (long long)cn_now(),
+				    gr.provider_id[strcspn(gr.provider_id,
+							   " \t\r\n")]
+					    ? "" : gr.provider_id);
 			s->ss->sent++;
 			s->last_ok = mono();
 			emit(s, m, "sent", gr.provider_id, NULL);
@@ -1023,11 +1067,20 @@ collect(struct sender *s, struct cn_err *err)
 			break;
 		}
 	}
-	/* committed once the next requests are out (flush_tx) */
-	if (began)
+	/* the outcomes are committed later (flush_tx), the acceptances are
+	 * in the journal now */
+	if (began) {
 		s->in_tx = 1;
+		s->tx_began = mono();
+	}
+	if (acc.len && journal_write(s, acc.ptr, acc.len, err) < 0) {
+		cn_buf_free(&acc);
+		return -1;
+	}
+	cn_buf_free(&acc);
 	return 0;
 fail:
+	cn_buf_free(&acc);
 	if (began)
 		cn_sql_exec(s->db, "ROLLBACK", NULL);
 	return -1;
@@ -1299,7 +1352,9 @@ cn_campaign_lock(struct cn_store *st, int64_t id, struct cn_err *err)
  * Folds the journal of an earlier send into the store (see journal()):
  * a message still 'preparing' whose last line is "+REF" was in flight
  * and is in doubt (inflight_at set); "-REF" means its request was
- * refused, nothing sent.  Then empties the journal.  The caller holds
+ * refused, nothing sent; "=REF TIME PID" that the gateway accepted it
+ * (sent, unless the store has its outcome already).  Then empties the
+ * journal.  The caller holds
  * the campaign's lock (fd).  Returns 0 or -1 with err.
  */
 int
@@ -1307,7 +1362,7 @@ cn_campaign_journal_fold(struct cn_store *st, int64_t cid, int fd,
 			 struct cn_err *err)
 {
 	sqlite3 *db = cn_store_db(st);
-	sqlite3_stmt *in = NULL, *out = NULL;
+	sqlite3_stmt *in = NULL, *out = NULL, *ok = NULL;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -1330,16 +1385,40 @@ cn_campaign_journal_fold(struct cn_store *st, int64_t cid, int fd,
 		 "inflight_at, ?3) WHERE ref = ?1 AND campaign_id = ?2 AND "
 		 "status = 'preparing'", err) < 0 ||
 	    stmt(db, &out, "UPDATE message SET inflight_at = NULL WHERE ref = "
-		 "?1 AND campaign_id = ?2 AND status = 'preparing'", err) < 0)
+		 "?1 AND campaign_id = ?2 AND status = 'preparing'", err) < 0 ||
+	    /* as the sender's own update (never backwards), once */
+	    stmt(db, &ok, "UPDATE message SET status = CASE WHEN status = "
+		 "'preparing' THEN 'sent' ELSE status END, provider_id = "
+		 "coalesce(nullif(?4, ''), provider_id), sent_at = ?3, "
+		 "inflight_at = NULL, error = NULL, retryable = 0, attempts = "
+		 "attempts + 1 WHERE ref = ?1 AND campaign_id = ?2 AND sent_at "
+		 "IS NULL", err) < 0)
 		goto rollback;
 	while ((n = getline(&line, &cap, f)) > 0) {
 		sqlite3_stmt *q;
+		int whole = line[n - 1] == '\n';
+		char *t, *pid, *end;
+		long long ts;
 
-		if (line[n - 1] == '\n')
+		if (whole)
 			line[--n] = '\0';
-		if (n < 2 || (line[0] != '+' && line[0] != '-'))
+		if (n < 2 || !strchr("+-=", line[0]))
 			continue;	/* a torn last line: never acted on */
-		q = line[0] == '+' ? in : out;
+		q = line[0] == '+' ? in : line[0] == '-' ? out : ok;
+		if (q == ok) {
+			/* =REF TIME PID (PID may be empty); a torn one,
+			 * whose PID may be cut, is not acted on */
+			if (!whole || !(t = strchr(line, ' ')) ||
+			    !(pid = strchr(t + 1, ' ')))
+				continue;
+			*t = '\0';
+			ts = strtoll(t + 1, &end, 10);
+			if (end != pid || ts <= 0)
+				continue;
+			sqlite3_bind_int64(q, 3, ts);
+			sqlite3_bind_text(q, 4, pid + 1, -1, SQLITE_STATIC);
+			n = t - line;
+		}
 		sqlite3_bind_text(q, 1, line + 1, (int)(n - 1), SQLITE_STATIC);
 		sqlite3_bind_int64(q, 2, cid);
 		if (q == in)
@@ -1365,6 +1444,7 @@ rollback:
 out:
 	sqlite3_finalize(in);
 	sqlite3_finalize(out);
+	sqlite3_finalize(ok);
 	free(line);
 	fclose(f);
 	return rc;
@@ -1448,11 +1528,10 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 	curl_multi_setopt(s.multi, CURLMOPT_MAXCONNECTS, (long)s.nslots);
 	curl_multi_setopt(s.multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
 	for (int i = 0; i < s.nslots; i++) {
-		if (!(s.slots[i].h = curl_easy_init())) {
+		if (slot_init(&s, &s.slots[i]) < 0) {
 			cn_err_set(err, CN_EINTERNAL, "curl_easy_init failed");
 			goto out;
 		}
-		cn_buf_init(&s.slots[i].body, 0);
 	}
 	for (;;) {
 		int running = 0, numfds = 0, done;
@@ -1487,7 +1566,7 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 		curl_multi_perform(s.multi, &running);
 		/* the outcomes of the last round, now that the requests that
 		 * followed them are out */
-		if (flush_tx(&s, err) < 0)
+		if (flush_tx(&s, 0, err) < 0)
 			goto out;
 		done = s.inflight;
 		if (collect(&s, err) < 0)
@@ -1512,7 +1591,7 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 			curl_multi_poll(s.multi, NULL, 0, (int)wait_ms, &numfds);
 		}
 	}
-	if (flush_tx(&s, err) < 0)
+	if (flush_tx(&s, 1, err) < 0)
 		goto out;
 	cn_crashpoint("send.finish");
 	/* every message of the journal has its outcome (or its doubt) in

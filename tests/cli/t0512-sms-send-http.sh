@@ -153,6 +153,43 @@ is "$(sql "SELECT count(*) FROM message m JOIN campaign c ON c.id = m.campaign_i
 	"the store: every message sent, except those in doubt ($doubt, reported)"
 ok "$([ "$doubt" -le 2 ]; echo $?)" "at most --parallel messages are in doubt"
 
+# --- accepted, not yet committed: the journal keeps the outcome --------------------------
+# Outcomes are committed every 100 ms; in between, each acceptance is in
+# the journal ("=REF TIME PROVIDER-ID"), which the next run folds in.
+: >gw.log
+echo '200 {"data":{"id":"j{n}"}}' >script
+{ echo phone; for i in $(seq 10 19); do echo "+336123458$i"; done; } >j.csv
+run_in j.csv env CARNET_TEST_CRASHPOINT=send.journaled:4 carnet-sms-send --config http.yaml \
+	--campaign journal --parallel 1 --text 'j'
+is "$status" 137 "killed as the 4th request is journaled"
+is "$(reqs)" 3 "after three requests were answered"
+echo '200 {"data":{"id":"z{n}"}}' >script
+run carnet-campaign --config http.yaml send journal --format ndjson
+is "$(sql_raw "SELECT group_concat(provider_id, ' ') FROM (SELECT provider_id FROM message m JOIN campaign c ON c.id = m.campaign_id WHERE c.name = 'journal' AND m.phone IN ('+33612345810', '+33612345811', '+33612345812') ORDER BY m.phone)")" \
+	"j1 j2 j3" "the three answered before the kill are sent, with the gateway's ids"
+is "$(sql "SELECT phone FROM message m JOIN campaign c ON c.id = m.campaign_id WHERE c.name = 'journal' AND m.status = 'preparing' AND m.inflight_at IS NOT NULL")" \
+	"+33612345813" "only the 4th, journaled as it was killed, is in doubt"
+is "$(jq -r .body gw.log | jq -r .to | sort | uniq -d)" "" "no number reached the gateway twice"
+is "$(jq -r .body gw.log | jq -r .to | sort -u | wc -l)" 9 "the other nine reached it once"
+
+# a journal written by hand: "=" lines applied once, torn ones ignored
+run carnet-sms-send --config http.yaml --campaign hand --text 'h' --to 0612345820 \
+	--to 0612345821 --to 0612345822 --to 0612345823 --save
+cid=$(sql "SELECT id FROM campaign WHERE name = 'hand'")
+ref() { sql "SELECT ref FROM message WHERE campaign_id = $cid AND phone = '$1'"; }
+printf '+%s\n=%s 1790000000 pid-a\n+%s\n=%s 1790000001 \n+%s\n=%s 1790000002 pid-c' \
+	"$(ref +33612345820)" "$(ref +33612345820)" "$(ref +33612345821)" \
+	"$(ref +33612345821)" "$(ref +33612345822)" "$(ref +33612345822)" >"$STORE.send-$cid.lock"
+: >gw.log
+run carnet-campaign --config http.yaml send hand --format ndjson
+is "$(sql_raw "SELECT phone || ' ' || status || ' ' || coalesce(provider_id, '-') || ' ' || coalesce(sent_at, '-') || ' ' || (inflight_at IS NOT NULL) FROM message WHERE campaign_id = $cid AND phone < '+33612345823' ORDER BY phone")" \
+	"$(printf '%s\n' '+33612345820 sent pid-a 1790000000 0' '+33612345821 sent - 1790000001 0' \
+		'+33612345822 preparing - - 1')" \
+	"accepted ones sent with their id and time; the torn last line leaves its message in doubt"
+like "$(sql_raw "SELECT status || ' ' || provider_id FROM message WHERE campaign_id = $cid AND phone = '+33612345823'")" \
+	'^sent z[0-9]+$' "the untried one is sent by this run"
+is "$(jq -r .body gw.log | jq -r .to)" "+33612345823" "only the untried one was sent"
+
 # --- SIGTERM: stops after the requests in flight, nothing in doubt ----------------------
 : >gw.log
 echo 'sleep=0.2 200 {"data":{"id":"t{n}"}}' >script
