@@ -501,6 +501,16 @@ struct slot {
 	int sends;	/* times the request was about to leave (on_prereq) */
 };
 
+/* An answer's outcome, until flush_tx() writes it to the store. */
+enum outcome_kind { O_OK, O_FAIL, O_TEMP, O_DOUBT };
+struct outcome {
+	enum outcome_kind kind;
+	int64_t id;
+	int64_t at;
+	int flag;	/* O_FAIL: retryable; O_TEMP: counts as an attempt */
+	char *text;	/* O_OK: the provider id; else the reason */
+};
+
 struct sender {
 	struct cn_store *st;
 	sqlite3 *db;
@@ -524,9 +534,11 @@ struct sender {
 	double next_send;	/* rate limit */
 	double last_ok;		/* time of the last accepted message */
 	int inflight;
-	int in_tx;		/* collect() left its transaction open: it is
-				   committed every TX_SPAN seconds (flush_tx) */
-	double tx_began;	/* monotonic time of its BEGIN */
+	/* outcomes not yet in the store: written in one transaction every
+	 * TX_SPAN seconds (flush_tx), the store free for others between */
+	struct outcome *pend;
+	size_t npend, cappend;
+	double pend_since;	/* monotonic time of the oldest */
 	int jfd;		/* the campaign's lock file, also its journal
 				   of messages in flight */
 	sqlite3_stmt *s_load, *s_ok, *s_fail, *s_temp, *s_doubt, *s_status;
@@ -686,21 +698,100 @@ step_done(struct sender *s, sqlite3_stmt *q, struct cn_err *err)
 	return rc == SQLITE_DONE ? 0 : cn_sql_fail(err, s->db, "message");
 }
 
+/* Notes an outcome for flush_tx().  Returns 0 or -1 with err. */
+static int
+defer(struct sender *s, enum outcome_kind kind, int64_t id, const char *text,
+      int flag, struct cn_err *err)
+{
+	struct outcome *o;
+
+	if (s->npend == s->cappend) {
+		size_t cap = s->cappend ? s->cappend * 2 : 64;
+		struct outcome *p = realloc(s->pend, cap * sizeof(*p));
+
+		if (!p)
+			return cn_err_set(err, CN_EINTERNAL, "out of memory");
+		s->pend = p;
+		s->cappend = cap;
+	}
+	if (!s->npend)
+		s->pend_since = mono();
+	o = &s->pend[s->npend];
+	o->kind = kind;
+	o->id = id;
+	o->at = cn_now();
+	o->flag = flag;
+	o->text = text && *text ? strdup(text) : NULL;
+	if (text && *text && !o->text)
+		return cn_err_set(err, CN_EINTERNAL, "out of memory");
+	s->npend++;
+	return 0;
+}
+
+/* Binds and runs the statement of one outcome. */
+static int
+record(struct sender *s, const struct outcome *o, struct cn_err *err)
+{
+	sqlite3_stmt *q;
+
+	switch (o->kind) {
+	case O_OK:	/* provider id, time, id */
+		q = s->s_ok;
+		bind_text(q, 1, o->text);
+		sqlite3_bind_int64(q, 2, o->at);
+		sqlite3_bind_int64(q, 3, o->id);
+		break;
+	case O_FAIL:	/* reason, time, retryable, id */
+		q = s->s_fail;
+		bind_text(q, 1, o->text);
+		sqlite3_bind_int64(q, 2, o->at);
+		sqlite3_bind_int(q, 3, o->flag);
+		sqlite3_bind_int64(q, 4, o->id);
+		break;
+	case O_TEMP:	/* reason, id, attempt */
+		q = s->s_temp;
+		bind_text(q, 1, o->text);
+		sqlite3_bind_int64(q, 2, o->id);
+		sqlite3_bind_int(q, 3, o->flag);
+		break;
+	default:	/* O_DOUBT: reason, time, id */
+		q = s->s_doubt;
+		bind_text(q, 1, o->text);
+		sqlite3_bind_int64(q, 2, o->at);
+		sqlite3_bind_int64(q, 3, o->id);
+		break;
+	}
+	return step_done(s, q, err);
+}
+
 /*
- * Commits the outcomes that collect() left in an open transaction: when
- * force is set, else once it is TX_SPAN seconds old.  Outcomes are not
- * lost meanwhile: each accepted message is in the journal ("=REF").
+ * Writes the outcomes collect() noted, in one transaction: when force is
+ * set, else once the oldest is TX_SPAN seconds old.  One commit per
+ * answer would cost a third of the sending time; holding a transaction
+ * open between answers would keep the receiver of the delivery reports
+ * out of the store.  Nothing is lost meanwhile: each acceptance is in
+ * the journal ("=REF"), and a message whose outcome is lost in a crash
+ * is in doubt.  Returns 0 or -1 with err (the outcomes kept).
  */
 static int
 flush_tx(struct sender *s, int force, struct cn_err *err)
 {
-	if (!s->in_tx || (!force && mono() - s->tx_began < TX_SPAN))
+	if (!s->npend || (!force && mono() - s->pend_since < TX_SPAN))
 		return 0;
-	s->in_tx = 0;
+	if (cn_sql_exec(s->db, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	for (size_t i = 0; i < s->npend; i++)
+		if (record(s, &s->pend[i], err) < 0) {
+			cn_sql_exec(s->db, "ROLLBACK", NULL);
+			return -1;
+		}
 	if (cn_sql_exec(s->db, "COMMIT", err) < 0) {
 		cn_sql_exec(s->db, "ROLLBACK", NULL);
 		return -1;
 	}
+	for (size_t i = 0; i < s->npend; i++)
+		free(s->pend[i].text);
+	s->npend = 0;
 	cn_crashpoint("send.committed");
 	return 0;
 }
@@ -853,12 +944,8 @@ dispatch(struct sender *s, struct cn_err *err)
 
 			cn_driver_request_free(sl->priv);
 			sl->priv = NULL;
-			sqlite3_bind_text(s->s_fail, 1, err->msg, -1,
-					  SQLITE_TRANSIENT);
-			sqlite3_bind_int64(s->s_fail, 2, cn_now());
-			sqlite3_bind_int(s->s_fail, 3, 0);
-			sqlite3_bind_int64(s->s_fail, 4, batch[i]->id);
-			if (step_done(s, s->s_fail, &e2) < 0) {
+			if (defer(s, O_FAIL, batch[i]->id, err->msg, 0,
+				  &e2) < 0) {
 				*err = e2;
 				goto fail_started;
 			}
@@ -925,7 +1012,7 @@ static int
 collect(struct sender *s, struct cn_err *err)
 {
 	CURLMsg *cm;
-	int left, began = 0;
+	int left;
 	struct cn_buf acc;	/* "=REF TIME PID" lines for the journal */
 
 	cn_buf_init(&acc, 0);
@@ -967,18 +1054,9 @@ collect(struct sender *s, struct cn_err *err)
 		s->inflight--;
 		m = sl->m;
 		sl->m = NULL;
-		if (!began && !s->in_tx) {
-			if (cn_sql_exec(s->db, "BEGIN IMMEDIATE", err) < 0)
-				return -1;
-			began = 1;
-		}
 		switch (gr.outcome) {
 		case CN_GW_OK:
-			bind_text(s->s_ok, 1, gr.provider_id[0]
-						      ? gr.provider_id : NULL);
-			sqlite3_bind_int64(s->s_ok, 2, cn_now());
-			sqlite3_bind_int64(s->s_ok, 3, m->id);
-			if (step_done(s, s->s_ok, err) < 0)
+			if (defer(s, O_OK, m->id, gr.provider_id, 0, err) < 0)
 				goto fail;
 			/* a provider id with a blank cannot be journaled: the
 			 * store has it, the journal only the outcome */
@@ -993,11 +1071,7 @@ collect(struct sender *s, struct cn_err *err)
 			qmsg_free(m);
 			break;
 		case CN_GW_PERM:
-			bind_text(s->s_fail, 1, gr.reason);
-			sqlite3_bind_int64(s->s_fail, 2, cn_now());
-			sqlite3_bind_int(s->s_fail, 3, 0);
-			sqlite3_bind_int64(s->s_fail, 4, m->id);
-			if (step_done(s, s->s_fail, err) < 0)
+			if (defer(s, O_FAIL, m->id, gr.reason, 0, err) < 0)
 				goto fail;
 			s->ss->failed++;
 			emit(s, m, "failed", NULL, gr.reason);
@@ -1005,10 +1079,7 @@ collect(struct sender *s, struct cn_err *err)
 			break;
 		case CN_GW_AUTH:
 			/* nothing was sent: back to untried, stop the send */
-			bind_text(s->s_temp, 1, gr.reason);
-			sqlite3_bind_int64(s->s_temp, 2, m->id);
-			sqlite3_bind_int(s->s_temp, 3, 0);
-			if (step_done(s, s->s_temp, err) < 0 ||
+			if (defer(s, O_TEMP, m->id, gr.reason, 0, err) < 0 ||
 			    journal(s, '-', &m, 1, err) < 0)
 				goto fail;
 			s->ss->auth_failed = 1;
@@ -1023,10 +1094,7 @@ collect(struct sender *s, struct cn_err *err)
 			s->ss->in_doubt++;
 			snprintf(s->ss->last_error, sizeof(s->ss->last_error),
 				 "%s", gr.reason);
-			bind_text(s->s_doubt, 1, gr.reason);
-			sqlite3_bind_int64(s->s_doubt, 2, cn_now());
-			sqlite3_bind_int64(s->s_doubt, 3, m->id);
-			if (step_done(s, s->s_doubt, err) < 0)
+			if (defer(s, O_DOUBT, m->id, gr.reason, 0, err) < 0)
 				goto fail;
 			emit(s, m, "in-doubt", NULL, gr.reason);
 			if (s->last_ok < m->first_try)
@@ -1038,10 +1106,8 @@ collect(struct sender *s, struct cn_err *err)
 				 "%s", gr.reason);
 			if (m->attempts <= retries && !s->stop_new &&
 			    !(s->o->stop && *s->o->stop)) {
-				bind_text(s->s_temp, 1, gr.reason);
-				sqlite3_bind_int64(s->s_temp, 2, m->id);
-				sqlite3_bind_int(s->s_temp, 3, 1);
-				if (step_done(s, s->s_temp, err) < 0 ||
+				if (defer(s, O_TEMP, m->id, gr.reason, 1,
+					  err) < 0 ||
 				    journal(s, '-', &m, 1, err) < 0)
 					goto fail;
 				s->ss->retries++;
@@ -1051,11 +1117,7 @@ collect(struct sender *s, struct cn_err *err)
 				break;
 			}
 			/* retries exhausted: failed, sent again by a later run */
-			bind_text(s->s_fail, 1, gr.reason);
-			sqlite3_bind_int64(s->s_fail, 2, cn_now());
-			sqlite3_bind_int(s->s_fail, 3, 1);
-			sqlite3_bind_int64(s->s_fail, 4, m->id);
-			if (step_done(s, s->s_fail, err) < 0)
+			if (defer(s, O_FAIL, m->id, gr.reason, 1, err) < 0)
 				goto fail;
 			s->ss->retryable++;
 			emit(s, m, "failed", NULL, gr.reason);
@@ -1067,12 +1129,8 @@ collect(struct sender *s, struct cn_err *err)
 			break;
 		}
 	}
-	/* the outcomes are committed later (flush_tx), the acceptances are
-	 * in the journal now */
-	if (began) {
-		s->in_tx = 1;
-		s->tx_began = mono();
-	}
+	/* the outcomes go to the store later (flush_tx), the acceptances
+	 * to the journal now */
 	if (acc.len && journal_write(s, acc.ptr, acc.len, err) < 0) {
 		cn_buf_free(&acc);
 		return -1;
@@ -1081,8 +1139,6 @@ collect(struct sender *s, struct cn_err *err)
 	return 0;
 fail:
 	cn_buf_free(&acc);
-	if (began)
-		cn_sql_exec(s->db, "ROLLBACK", NULL);
 	return -1;
 }
 
@@ -1646,11 +1702,16 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 	}
 	rc = 0;
 out:
-	if (s.in_tx) {
-		s.in_tx = 0;
-		if (cn_sql_exec(s.db, "COMMIT", NULL) < 0)
-			cn_sql_exec(s.db, "ROLLBACK", NULL);
+	if (s.npend) {
+		/* after an error: what can still be written (else the
+		 * journal has it, or the messages are in doubt) */
+		struct cn_err e2;
+
+		flush_tx(&s, 1, &e2);
+		for (size_t i = 0; i < s.npend; i++)
+			free(s.pend[i].text);
 	}
+	free(s.pend);
 	ss->seconds = mono() - t0;
 	if (s.slots) {
 		for (int i = 0; i < s.nslots; i++) {
