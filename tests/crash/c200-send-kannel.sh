@@ -168,6 +168,16 @@ finish_campaign() {
 		"$what: every number reached the SMSC exactly once"
 	is "$(phones "$CID" "status IN ('sent', 'delivered')" | wc -l)" "$N" \
 		"$what: the store has every message sent or delivered"
+	if [ "$C" = "$C_DLR" ]; then
+		# and Kannel reported every one delivered (the reports of the
+		# last messages may still be on their way: 20 s at most)
+		for _ in $(seq 100); do
+			[ "$(phones "$CID" "status = 'delivered'" | wc -l)" = "$N" ] && break
+			sleep 0.2
+		done
+		is "$(phones "$CID" "status = 'delivered'" | wc -l)" "$N" \
+			"$what: every message delivered (Kannel's reports)"
+	fi
 	is "$(sql "SELECT status FROM campaign WHERE id = $CID")" sent "$what: the campaign is sent"
 	echo "# $what ($([ "$C" = "$C_DLR" ] && echo with || echo without) delivery reports): $doubt in doubt at the end, $(wc -l <doubt.txt) of them resent on request"
 }
