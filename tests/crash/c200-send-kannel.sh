@@ -185,12 +185,12 @@ finish_campaign() {
 # the kill points: POINT:COUNT, time:SECONDS, or sms:POINT:COUNT (a new
 # campaign sent by carnet-sms-send, killed)
 points=$(crash_scale \
-	"send.answered:40 send.journaled:5 send.committed:3 send.answered:120 time:0.25 send.finish:1 send.journaled:30 sms:send.answered:50 send.committed:25 time:0.15 send.answered:7 send.finish:1" \
-	"send.answered:40 send.journaled:5 send.committed:3 send.answered:120 time:0.25 send.finish:1 send.journaled:30 sms:send.answered:50 send.committed:25 time:0.15 send.answered:7 send.finish:1 \
-	 sms:send.journaled:1 sms:send.committed:4 sms:send.answered:150 \
-	 send.answered:1 send.answered:2 send.answered:3 send.answered:15 send.answered:60 send.answered:200 send.answered:333 \
-	 send.journaled:1 send.journaled:2 send.journaled:8 send.journaled:13 send.journaled:50 send.journaled:90 \
-	 send.committed:1 send.committed:2 send.committed:6 send.committed:10 send.committed:40 send.committed:70 \
+	"send.answered:40 send.journaled:5 send.committed:1 send.answered:90 time:0.25 send.finish:1 send.journaled:30 sms:send.answered:50 send.committed:2 time:0.15 send.answered:7 send.finish:1" \
+	"send.answered:40 send.journaled:5 send.committed:1 send.answered:90 time:0.25 send.finish:1 send.journaled:30 sms:send.answered:50 send.committed:2 time:0.15 send.answered:7 send.finish:1 \
+	 sms:send.journaled:1 sms:send.committed:2 sms:send.answered:150 \
+	 send.answered:1 send.answered:2 send.answered:3 send.answered:15 send.answered:60 send.answered:200 send.answered:250 \
+	 send.journaled:1 send.journaled:2 send.journaled:8 send.journaled:13 send.journaled:50 send.journaled:70 \
+	 send.committed:1 send.committed:2 send.committed:3 send.committed:1 send.committed:2 send.committed:3 \
 	 send.finish:1 send.finish:1 time:0.15 time:0.2 time:0.3 time:0.35 time:0.12 time:0.25")
 
 new_campaign
