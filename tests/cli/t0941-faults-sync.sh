@@ -221,6 +221,12 @@ is "$status" 77 "403 on _bulk_docs: exit 77"
 export_of A >after.export 2>&1
 is "$(diff before.export after.export && echo same)/$(sqlof A "SELECT count(*) FROM sync_item WHERE state = 'pending'")" same/3 \
 	"the data as it was, the 3 new contacts still pending"
+# an account that may not write the database's epoch still syncs
+faults 'GET _local/carnet-epoch 404' 'PUT _local/carnet-epoch 403 body={"error":"forbidden","reason":"read only"}'
+store_config D
+sync_as D --pull-only
+is "$status,$(sqlof D "SELECT count(*) FROM contact")" "0,$(sqlof B "SELECT count(*) FROM contact")" \
+	"the epoch refused (403): a pull-only sync still runs, exit 0"
 converge "after refused credentials"
 scenario_end "401/403 credentials"
 
