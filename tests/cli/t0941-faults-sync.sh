@@ -243,9 +243,17 @@ faults 'POST _bulk_docs drop-mid p=0.15' 'POST _bulk_docs close forward p=0.1' \
 	'POST _bulk_docs conflicts p=0.1' '* . 503 p=0.08' 'GET _changes drop-mid p=0.08' \
 	'* . slow=100 p=0.2'
 codes=
-for i in 1 2 3 4 5 6; do
+rounds=6
+[ "${CARNET_SLOW:-0}" = 1 ] && rounds=25	# make check-slow
+for i in $(seq 1 $rounds); do
+	# an edit on each side, now and then of the same contact
+	printf 'email,first_name\nc%d@example.com,A%d\n' $((8000 + i)) "$i" >ea.csv
+	printf 'email,first_name\nc%d@example.com,B%d\nc%d@example.com,B%d\n' \
+		$((9000 + i)) "$i" $((8000 + i)) "$i" >eb.csv
+	as A carnet-contacts import --list storm --mode update ea.csv >/dev/null 2>&1
 	sync_as A --batch 20
 	codes="$codes $status"
+	as B carnet-contacts import --list other --mode update eb.csv >/dev/null 2>&1
 	sync_as B --batch 20
 	codes="$codes $status"
 done
