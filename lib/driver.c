@@ -613,7 +613,9 @@ cn_driver_result(struct cn_driver *d, long status, int curl_code,
 				      sizeof(r->provider_id)))
 				r->outcome = CN_GW_OK;
 			else {
-				r->outcome = CN_GW_TEMP;
+				/* Twilio may have taken it: a retry could
+				 * send it twice */
+				r->outcome = CN_GW_DOUBT;
 				snprintf(r->reason, sizeof(r->reason), "HTTP %ld "
 					 "without a message sid: %s", status,
 					 line);

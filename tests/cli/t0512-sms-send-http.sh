@@ -266,6 +266,11 @@ unlike "$out$err" "tw-t0ken" "the token is never printed"
 echo "400 {\"code\":21211,\"message\":\"The 'To' number is not valid.\"}" >script
 CARNET_TWILIO_AUTH_TOKEN=tw-t0ken run carnet-sms-send --config tw.yaml --campaign tw2 --text 'x' --to 0612345691 --format ndjson
 is "$(printf '%s' "$out" | jq -r .error)" "HTTP 400: The 'To' number is not valid. (code 21211)" "Twilio's error message and code"
+: >gw.log
+echo '201 {"status":"queued"}' >script
+CARNET_TWILIO_AUTH_TOKEN=tw-t0ken run carnet-sms-send --config tw.yaml --campaign tw4 --text 'x' --to 0612345692 --format ndjson
+is "$(printf '%s' "$out" | jq -r '.status + " " + .error'),$(reqs)" "in-doubt HTTP 201 without a message sid: {\"status\":\"queued\"},1" \
+	"a 2xx without a sid: in doubt, not retried (Twilio may have taken it)"
 run carnet-sms-send --config tw.yaml --campaign tw3 --text 'x' --to 0612345691
 is "$status" 78 "no auth token anywhere: 78"
 like "$err" "CARNET_TWILIO_AUTH_TOKEN" "saying where it may come from"
