@@ -91,13 +91,17 @@ ok $([ "$(grep -c '^carnet-sync: pull' "$T/w.err")" -ge 2 ] && echo 0 || echo 1)
 
 # --- two runs on one store never overlap --------------------------------------------
 if command -v flock >/dev/null; then
-	flock "$T/A.db.sync-lock" sleep 3 &
+	# the holder keeps the lock until the file release appears (a fixed
+	# hold ended before a tool under check-valgrind reached the lock)
+	rm -f "$T/release"
+	flock "$T/A.db.sync-lock" sh -c "while [ ! -e '$T/release' ]; do sleep 0.05; done" &
 	lpid=$!
 	sleep 0.5
 	sync_as A
 	is "$status" 75 "$target: a second run while one holds the store: exit 75"
 	like "$err" "another carnet-sync is running on this store; try again later" \
 		"$target: and says so"
+	touch "$T/release"
 	wait $lpid
 	sync_as A
 	is "$status" 0 "$target: once it is done, a run goes"
