@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -495,6 +496,25 @@ text(const char *s)
 	return r;
 }
 
+/*
+ * How many connections at once.  Each holds a thread and a descriptor
+ * until its callback is committed, so while the store is busy (a send's
+ * transaction, an import) Kannel opens one per report it has to give;
+ * MHD closes any over the limit unanswered, and Kannel never sends that
+ * report again (it was 256: tests/crash/c200-send-kannel lost 43 at a
+ * kill).  1024, within the descriptors the process may open.
+ */
+static unsigned
+conn_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < 1024 + 64)
+		return rl.rlim_cur > 256 + 64 ? (unsigned)(rl.rlim_cur - 64) : 256;
+	return 1024;
+}
+
 int
 cn_listen(struct cn_fetch *f, const struct cn_listen_opts *o,
 	  volatile int *stop, struct cn_err *err)
@@ -552,7 +572,7 @@ cn_listen(struct cn_fetch *f, const struct cn_listen_opts *o,
 		 * such a request gets its 413 */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		l.max_body * 32 + 8192,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+		MHD_OPTION_CONNECTION_LIMIT, conn_limit(),
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_END);
