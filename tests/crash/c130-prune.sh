@@ -38,7 +38,10 @@ done
 		done
 	done
 	echo 'COMMIT;'
-} | sqlite3 "$STORE"
+} >copies.sql
+# (written first: a reader closing beside the writer checkpoints and
+# locks it out)
+sqlite3 "$STORE" <copies.sql
 while IFS='|' read -r f at; do
 	touch -d "@$at" "$f"
 done < <(sql_raw 'SELECT file, created_at FROM backup')
