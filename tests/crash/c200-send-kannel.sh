@@ -156,9 +156,9 @@ finish_campaign() {
 	if [ "$C" = "$C_DLR" ] && [ -s out.txt ]; then
 		# a message in doubt that went out and whose report never came:
 		# a failure, unless Kannel could not deliver the report (then
-		# TODO: the receiver reset its connections, see RELIABILITY.md)
+		# TODO, see RELIABILITY.md)
 		_result 1 "$what: Kannel's reports settled every message in doubt that went out ($(wc -l <out.txt) not)" \
-			"$([ "$lost" -gt "$lost_before" ] && echo "Kannel could not deliver $((lost - lost_before)) reports: the receiver reset its connections")"
+			"$([ "$lost" -gt "$lost_before" ] && echo "Kannel could not deliver $((lost - lost_before)) reports to the receiver (smsbox: Couldn't fetch)")"
 	fi
 	if [ "$C" != "$C_DLR" ] || [ -s out.txt ]; then
 		# no delivery reports: the receipts come later (a pull, an
@@ -195,7 +195,7 @@ finish_campaign() {
 		if [ "$lost" -gt "$lost_before" ]; then
 			_result "$([ "$(phones "$CID" "status = 'delivered'" | wc -l)" = "$N" ]; echo $?)" \
 				"$what: every message delivered (Kannel's reports)" \
-				"Kannel could not deliver $((lost - lost_before)) reports: the receiver reset its connections"
+				"Kannel could not deliver $((lost - lost_before)) reports to the receiver (smsbox: Couldn't fetch)"
 		else
 			is "$(phones "$CID" "status = 'delivered'" | wc -l)" "$N" \
 				"$what: every message delivered (Kannel's reports)"
