@@ -757,10 +757,8 @@ inbound_tx(struct cn_fetch *f, const void *arg, struct cn_err *err)
 	int held = 0, kw;
 	const char *kind = "unsolicited", *status;
 	sqlite3_stmt *s;
-	size_t bad;
-
+	size_t bad, len;
 	struct cn_err why;
-	size_t len;
 
 	if (!in->from || !*in->from)
 		return cn_err_set(err, CN_EDATA, "reply: no sender number");
