@@ -38,31 +38,38 @@ hexval(int c)
 	return -1;
 }
 
-/* Decodes into out, returning the length, or -1 (cap too small, or a
- * '%' without two hex digits after it: no gateway sends one). */
+/* Decodes into out (NUL-terminated even on failure, if cap > 0), returning
+ * the length, or -1 (cap too small, or a '%' without two hex digits
+ * after it: no gateway sends one). */
 static long
 decode(const char *s, size_t len, char *out, size_t cap)
 {
 	size_t n = 0;
+	int bad = 0;
 
-	for (size_t i = 0; i < len; i++) {
+	if (cap == 0)
+		return -1;
+	for (size_t i = 0; i < len && !bad; i++) {
 		int c = (unsigned char)s[i];
 
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
 			if (i + 2 >= len || hexval(s[i + 1]) < 0 ||
-			    hexval(s[i + 2]) < 0)
-				return -1;
+			    hexval(s[i + 2]) < 0) {
+				bad = 1;
+				break;
+			}
 			c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
 			i += 2;
 		}
 		if (n + 1 >= cap)
-			return -1;
-		out[n++] = (char)c;
+			bad = 1;
+		else
+			out[n++] = (char)c;
 	}
 	out[n] = '\0';
-	return (long)n;
+	return bad ? -1 : (long)n;
 }
 
 int

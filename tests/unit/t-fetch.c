@@ -77,8 +77,10 @@ test_decode(void)
 	is_str(out, "a b c+\xc3\xa0", "'+' is a space, %%XX a byte");
 	ok(cn_url_decode("100%", 4, out, sizeof(out)) < 0,
 	   "a lone '%%' fails");
-	ok(cn_url_decode("%zz", 3, out, sizeof(out)) < 0,
-	   "a '%%' without two hex digits fails");
+	memset(out, 'x', sizeof(out));
+	ok(cn_url_decode("ab%zz", 5, out, sizeof(out)) < 0 &&
+	   strcmp(out, "ab") == 0,
+	   "a '%%' without two hex digits fails (out still terminated)");
 	ok(cn_url_decode("a%00b", 5, out, sizeof(out)) < 0, "a NUL fails");
 	ok(cn_url_decode("abcdef", 6, out, 4) < 0, "too long fails");
 }
