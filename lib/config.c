@@ -624,6 +624,52 @@ sender_ok(const char *s)
 }
 
 /* Sets a string field from a scalar, checking it by the key's type. */
+#define REGEX_MAX 256	/* bytes of a regular expression in the config */
+
+/*
+ * What makes a regular expression unfit for the configuration, or NULL:
+ * longer than REGEX_MAX, or a repetition of a repetition ("o++", "a*{2}"):
+ * glibc's regcomp() takes minutes and gigabytes on a few dozen of them
+ * (found by the config fuzzer), and they mean nothing a plain one does
+ * not (PCRE's possessive "a++" is not POSIX).
+ */
+static const char *
+regex_bounds(const char *v)
+{
+	int quant = 0, bracket = 0;
+
+	if (strlen(v) > REGEX_MAX)
+		return "regular expression longer than 256 bytes";
+	for (const char *p = v; *p; p++) {
+		if (bracket) {
+			/* "[]...]" and "[^]...]": a first ']' is literal */
+			if (*p == ']' && p[-1] != '[' &&
+			    !(p[-1] == '^' && p[-2] == '['))
+				bracket = 0;
+			continue;
+		}
+		if (*p == '\\' && p[1]) {
+			p++;
+			quant = 0;
+			continue;
+		}
+		if (*p == '*' || *p == '+' || *p == '?' || *p == '{') {
+			if (quant)
+				return "a repetition of a repetition in a regular "
+				       "expression (such as '++' or '*{2}')";
+			if (*p == '{')
+				while (p[1] && *p != '}')
+					p++;
+			quant = 1;
+			continue;
+		}
+		quant = 0;
+		if (*p == '[')
+			bracket = 1;
+	}
+	return NULL;
+}
+
 static int
 ld_scalar(struct ld *ld, const struct key *k, const yaml_event_t *ev)
 {
@@ -689,8 +735,13 @@ ld_scalar(struct ld *ld, const struct key *k, const yaml_event_t *ev)
 		break;
 	case K_REGEX: {
 		regex_t re;
-		int rc = regcomp(&re, v, REG_EXTENDED);
+		const char *bad = regex_bounds(v);
+		int rc;
 
+		if (bad)
+			return ld_fail(ld, &ev->start_mark,
+				       "%s: %s", k->name, bad);
+		rc = regcomp(&re, v, REG_EXTENDED);
 		if (rc != 0) {
 			char why[128];
 
