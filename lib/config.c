@@ -636,16 +636,28 @@ sender_ok(const char *s)
 static const char *
 regex_bounds(const char *v)
 {
-	int quant = 0, bracket = 0;
+	const char *open = NULL;	/* the '[' of a bracket expression */
+	int quant = 0;
 
 	if (strlen(v) > REGEX_MAX)
 		return "regular expression longer than 256 bytes";
 	for (const char *p = v; *p; p++) {
-		if (bracket) {
-			/* "[]...]" and "[^]...]": a first ']' is literal */
-			if (*p == ']' && p[-1] != '[' &&
-			    !(p[-1] == '^' && p[-2] == '['))
-				bracket = 0;
+		if (open) {
+			/* "[:alpha:]", "[.x.]", "[=e=]" inside: to their end */
+			if (*p == '[' && p[1] && strchr(":.=", p[1])) {
+				const char *e = strchr(p + 2, p[1]);
+
+				while (e && e[1] != ']')
+					e = strchr(e + 1, p[1]);
+				if (e) {
+					p = e + 1;
+					continue;
+				}
+			}
+			/* a ']' first ("[]a]", "[^]a]") is a literal */
+			if (*p == ']' && p != open + 1 &&
+			    !(p == open + 2 && open[1] == '^'))
+				open = NULL;
 			continue;
 		}
 		if (*p == '\\' && p[1]) {
@@ -665,7 +677,7 @@ regex_bounds(const char *v)
 		}
 		quant = 0;
 		if (*p == '[')
-			bracket = 1;
+			open = p;
 	}
 	return NULL;
 }
