@@ -55,6 +55,16 @@ int64_t cn_contacts_export_cp(struct cn_store *st, const char *folder,
 int cn_sync_apply_changes(struct cn_store *st, const struct cn_sync_opts *o,
 			  const char *body, size_t len,
 			  struct cn_sync_stats *stats, struct cn_err *err);
+/* The same for several answers in a row, each in the caller's transaction,
+ * with the statements prepared once (o is read again at each run, which
+ * reads the store afresh: a rollback between runs is fine). */
+struct cn_sync_apply;
+struct cn_sync_apply *cn_sync_apply_open(struct cn_store *st,
+					 const struct cn_sync_opts *o,
+					 struct cn_err *err);
+int cn_sync_apply_run(struct cn_sync_apply *a, const char *body, size_t len,
+		      struct cn_sync_stats *stats, struct cn_err *err);
+void cn_sync_apply_close(struct cn_sync_apply *a);
 
 /* Marks campaign ?1 for sync at time ?2 (with cn_campaign_exec). */
 #define CN_SQL_SYNC_CAMPAIGN                                                \

@@ -30,7 +30,7 @@
 #define MAX_BATCH 10000
 #define SCAN_LIMIT 10000	/* changes per request of the guard's scan */
 #define RESP_MAX (256u << 20)	/* largest answer read */
-#define STMT_CACHE 48		/* statements kept prepared during a run */
+#define STMT_CACHE 96		/* statements kept prepared during a run */
 
 /* ------------------------------------------------------------- kinds */
 
@@ -144,9 +144,11 @@ struct sync {
 	int64_t now;
 	int batch;
 	int64_t next_contact;	/* the last contact id given (0: not read) */
-	int folder_cache_ok;
-	char folder_name[256];
-	int64_t folder_id;
+	/* the last folder and user named, with their ids: valid until a
+	 * rollback (names_ok 0) */
+	int names_ok;
+	char folder_name[256], user_name[256];
+	int64_t folder_id, user_id;
 	sqlite3_stmt *get_item, *put_item;
 	/* statements of run(), lookup() and cached(), kept for the run */
 	struct {
@@ -1014,7 +1016,7 @@ run(struct sync *s, const char *sql, struct cn_err *err, const char *fmt, ...)
 	return cn_sql_fail(err, s->db, "store");
 }
 
-/* Steps and finalizes st, an update of item kind:uuid.  Returns 0, 1
+/* Steps and resets st (a cached() statement), an update of kind:uuid.  Returns 0, 1
  * when the store refused it (a constraint: err says which), -1. */
 static int
 step_final(struct sync *s, sqlite3_stmt *st, const char *kind,
@@ -1022,7 +1024,10 @@ step_final(struct sync *s, sqlite3_stmt *st, const char *kind,
 {
 	int rc = sqlite3_step(st);
 
-	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		rc = sqlite3_reset(st);	/* the error, kept for errmsg */
+	else
+		sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
 		return 0;
 	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
@@ -1060,25 +1065,27 @@ folder_of(struct sync *s, const char *name, struct cn_err *err)
 {
 	if (!name || !*name)
 		name = "default";
-	if (s->folder_cache_ok && strcmp(s->folder_name, name) == 0)
-		return s->folder_id;
-	s->folder_id = cn_folder_id(s->st, name, 1, err);
-	if (!s->folder_id)
-		return -1;
-	snprintf(s->folder_name, sizeof(s->folder_name), "%s", name);
-	s->folder_cache_ok = 1;
+	if (!(s->names_ok & 1) || strcmp(s->folder_name, name) != 0) {
+		if (!(s->folder_id = cn_folder_id(s->st, name, 1, err)))
+			return -1;
+		snprintf(s->folder_name, sizeof(s->folder_name), "%s", name);
+		s->names_ok |= 1;
+	}
 	return s->folder_id;
 }
 
 static int64_t
 user_of(struct sync *s, const char *name, struct cn_err *err)
 {
-	int64_t id;
-
 	if (!name || !*name)
 		return 0;
-	id = cn_user_id(s->st, name, err);
-	return id ? id : -1;
+	if (!(s->names_ok & 2) || strcmp(s->user_name, name) != 0) {
+		if (!(s->user_id = cn_user_id(s->st, name, err)))
+			return -1;
+		snprintf(s->user_name, sizeof(s->user_name), "%s", name);
+		s->names_ok |= 2;
+	}
+	return s->user_id;
 }
 
 /* Whether the item was ever on the server (a known _rev). */
@@ -1136,8 +1143,9 @@ apply_list_doc(struct sync *s, const char *uuid, const cJSON *doc,
 	{
 		sqlite3_stmt *st;
 
-		if (prep(s, &st, "SELECT id, uuid FROM list WHERE folder_id = "
-			 "?1 AND name = ?2 AND uuid <> ?3", err) < 0)
+		if (!(st = cached(s, "SELECT id, uuid FROM list WHERE "
+				  "folder_id = ?1 AND name = ?2 AND uuid <> ?3",
+				  err)))
 			return -1;
 		sqlite3_bind_int64(st, 1, fid);
 		sqlite3_bind_text(st, 2, nm, -1, SQLITE_STATIC);
@@ -1152,7 +1160,7 @@ apply_list_doc(struct sync *s, const char *uuid, const cJSON *doc,
 
 			snprintf(ou, sizeof(ou), "%s",
 				 sqlite3_column_text(st, 1));
-			sqlite3_finalize(st);
+			sqlite3_reset(st);
 			ev = ever_synced(s, K_LIST, ou, err);
 			if (ev < 0)
 				return -1;
@@ -1166,7 +1174,7 @@ apply_list_doc(struct sync *s, const char *uuid, const cJSON *doc,
 					 name ? name : "", uuid);
 			}
 		} else {
-			sqlite3_finalize(st);
+			sqlite3_reset(st);
 		}
 	}
 	{
@@ -1429,8 +1437,8 @@ apply_blacklist(struct sync *s, const char *uuid, const cJSON *doc,
 		int64_t tw = 0;
 		char ou[64] = "";
 
-		if (prep(s, &st, "SELECT id, uuid FROM blacklist WHERE address"
-			 " = ?1", err) < 0)
+		if (!(st = cached(s, "SELECT id, uuid FROM blacklist WHERE "
+				  "address = ?1", err)))
 			return -1;
 		sqlite3_bind_text(st, 1, addr, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
@@ -1438,7 +1446,7 @@ apply_blacklist(struct sync *s, const char *uuid, const cJSON *doc,
 			snprintf(ou, sizeof(ou), "%s",
 				 sqlite3_column_text(st, 1));
 		}
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		if (tw) {
 			int ev = ever_synced(s, K_BLACKLIST, ou, err);
 
@@ -1502,13 +1510,13 @@ apply_template(struct sync *s, const char *uuid, const cJSON *doc,
 			return -1;
 		id = sqlite3_last_insert_rowid(s->db);
 	}
-	if (prep(s, &st, "UPDATE template SET folder_id = nullif(?2, 0), "
+	if (!(st = cached(s, "UPDATE template SET folder_id = nullif(?2, 0), "
 		 "title = ?3, body = ?4, active = coalesce(?5, 1), context = "
 		 "?6, is_default = coalesce(?7, 0), scope = coalesce(?8, "
 		 "'folder'), reply_mode = coalesce(?9, 'none'), reply_hours = "
 		 "?10, reply_until = ?11, created_by = nullif(?12, 0), "
 		 "created_at = coalesce(?13, created_at), updated_at = "
-		 "coalesce(?14, updated_at) WHERE id = ?1", err) < 0)
+		 "coalesce(?14, updated_at) WHERE id = ?1", err)))
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, fid);
@@ -1592,14 +1600,14 @@ apply_campaign(struct sync *s, const char *uuid, const cJSON *doc,
 	    (lid = lookup(s, "SELECT id FROM list WHERE uuid = ?1",
 			  jstr(doc, "list"), err)) < 0)
 		return -1;
-	if (prep(s, &st, "UPDATE campaign SET folder_id = ?2, user_id = "
+	if (!(st = cached(s, "UPDATE campaign SET folder_id = ?2, user_id = "
 		 "nullif(?3, 0), name = coalesce(?4, name), template_id = "
 		 "nullif(?5, 0), list_id = nullif(?6, 0), sender = ?7, status "
 		 "= coalesce(?8, status), simulated = coalesce(?9, 0), driver "
 		 "= ?10, created_at = coalesce(?11, created_at), sent_at = "
 		 "?12, close_at = ?13, closed_at = ?14, body = ?15 WHERE id = "
 		 "?1",
-		 err) < 0)
+		 err)))
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, fid);
@@ -1655,7 +1663,7 @@ apply_message(struct sync *s, const char *ref, const cJSON *doc,
 			return -1;
 		id = sqlite3_last_insert_rowid(s->db);
 	}
-	if (prep(s, &st, "UPDATE message SET campaign_id = ?2, contact_id = "
+	if (!(st = cached(s, "UPDATE message SET campaign_id = ?2, contact_id = "
 		 "nullif(?3, 0), folder_id = ?4, user_id = nullif(?5, 0), "
 		 "template_id = nullif(?6, 0), phone = coalesce(?7, ''), "
 		 "sender = ?8, body = coalesce(?9, ''), encoding = "
@@ -1663,7 +1671,7 @@ apply_message(struct sync *s, const char *ref, const cJSON *doc,
 		 "coalesce(?12, status), provider_id = ?13, attempts = "
 		 "coalesce(?14, 0), error = ?15, created_at = coalesce(?16, "
 		 "created_at), sent_at = ?17, done_at = ?18 WHERE id = ?1",
-		 err) < 0)
+		 err)))
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, cid);
@@ -1823,7 +1831,7 @@ apply_doc(struct sync *s, int k, const char *uuid, const cJSON *doc,
 {
 	int rc;
 
-	if (cn_sql_exec(s->db, "SAVEPOINT cn_doc", err) < 0)
+	if (run(s, "SAVEPOINT cn_doc", err, "") != 0)
 		return -1;
 	switch (k) {
 	case K_LIST:
@@ -1836,12 +1844,14 @@ apply_doc(struct sync *s, int k, const char *uuid, const cJSON *doc,
 	default: rc = apply_message(s, uuid, doc, deleted, err); break;
 	}
 	if (rc != 0) {
-		sqlite3_exec(s->db, "ROLLBACK TO cn_doc; RELEASE cn_doc", NULL,
-			     NULL, NULL);
-		s->folder_cache_ok = 0;
+		struct cn_err ignored;
+
+		run(s, "ROLLBACK TO cn_doc", &ignored, "");
+		run(s, "RELEASE cn_doc", &ignored, "");
+		s->names_ok = 0;
 		return rc;
 	}
-	return cn_sql_exec(s->db, "RELEASE cn_doc", err);
+	return run(s, "RELEASE cn_doc", err, "") != 0 ? -1 : 0;
 }
 
 /* -------------------------------------------------------- conflicts */
@@ -2570,7 +2580,7 @@ pull(struct sync *s, struct cn_err *err)
 			}
 			cn_crashpoint("sync.pull.committed");
 		}
-		s->folder_cache_ok = 0;
+		s->names_ok = 0;
 		if (count)
 			logf_(s, "pulled %d changes (since %s)", count, next);
 		snprintf(since, sizeof(since), "%s", next);
@@ -3397,38 +3407,88 @@ cn_sync_apply_changes(struct cn_store *st, const struct cn_sync_opts *o,
 		      const char *body, size_t len,
 		      struct cn_sync_stats *stats, struct cn_err *err)
 {
+	struct cn_sync_apply *a = cn_sync_apply_open(st, o, err);
+	int rc;
+
+	if (!a)
+		return -1;
+	rc = cn_sync_apply_run(a, body, len, stats, err);
+	cn_sync_apply_close(a);
+	return rc;
+}
+
+/* The context of cn_sync_apply_changes(), kept for several answers: a
+ * pull run's, whose prepared statements outlive each batch. */
+struct cn_sync_apply {
 	struct sync s;
-	cJSON *j = NULL;
+};
+
+struct cn_sync_apply *
+cn_sync_apply_open(struct cn_store *st, const struct cn_sync_opts *o,
+		   struct cn_err *err)
+{
+	struct cn_sync_apply *a = malloc(sizeof(*a));
+
+	if (!a) {
+		cn_err_set(err, CN_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	if (sync_init(&a->s, st, o, NULL, err) < 0)
+		goto fail;
+	a->s.shown = strdup("<input>");
+	a->s.remote = strdup("<input>");
+	if (!a->s.shown || !a->s.remote) {
+		cn_err_set(err, CN_EINTERNAL, "out of memory");
+		goto fail;
+	}
+	if (setting_get(a->s.db, "sync_device_id", a->s.device,
+			sizeof(a->s.device), err) < 0)
+		goto fail;
+	if (!a->s.device[0])
+		cn_uuid7(a->s.device);
+	return a;
+fail:
+	cn_sync_apply_close(a);
+	return NULL;
+}
+
+int
+cn_sync_apply_run(struct cn_sync_apply *a, const char *body, size_t len,
+		  struct cn_sync_stats *stats, struct cn_err *err)
+{
+	struct sync *s = &a->s;
+	cJSON *j;
 	const cJSON *res;
 	int rc = -1;
 
-	if (sync_init(&s, st, o, stats, err) < 0)
-		goto out;
-	s.shown = strdup("<input>");
-	s.remote = strdup("<input>");
-	if (!s.shown || !s.remote) {
-		cn_err_set(err, CN_EINTERNAL, "out of memory");
-		goto out;
-	}
-	if (setting_get(s.db, "sync_device_id", s.device, sizeof(s.device),
-			err) < 0)
-		goto out;
-	if (!s.device[0])
-		cn_uuid7(s.device);
+	/* what a batch learns of the store may have been rolled back
+	 * since: read again, as after a pull batch */
+	s->stats = stats ? stats : &s->dummy;
+	memset(s->stats, 0, sizeof(*s->stats));
+	s->names_ok = 0;
+	s->next_contact = 0;
+	s->refused_other = s->unresolved = 0;
+	cn_buf_reset(&s->nul_ids);
 	if (!(j = cJSON_ParseWithLength(body, len))) {
 		cn_err_set(err, CN_EDATA, "_changes: the answer is not JSON");
-		goto out;
+		return -1;
 	}
 	res = cJSON_GetObjectItemCaseSensitive(j, "results");
-	if (!cJSON_IsArray(res)) {
+	if (!cJSON_IsArray(res))
 		cn_err_set(err, CN_EDATA, "_changes: no results");
-		goto out;
-	}
-	rc = pull_rows(&s, res, err);
-out:
+	else
+		rc = pull_rows(s, res, err);
 	cJSON_Delete(j);
-	sync_free(&s);
 	return rc;
+}
+
+void
+cn_sync_apply_close(struct cn_sync_apply *a)
+{
+	if (!a)
+		return;
+	sync_free(&a->s);
+	free(a);
 }
 
 /* ------------------------------------------------------------ status */
