@@ -556,9 +556,7 @@ cn_driver_result(struct cn_driver *d, long status, int curl_code,
 	r->retry_after = retry_after;
 	if (!body)
 		body = "", len = 0;
-	if (curl_code == CURLE_PEER_FAILED_VERIFICATION ||
-	    curl_code == CURLE_SSL_CACERT_BADFILE ||
-	    curl_code == CURLE_SSL_ISSUER_ERROR) {
+	if (cn_tls_untrusted(curl_code)) {
 		/* not a passing failure: retrying from cron would not help */
 		r->outcome = CN_GW_AUTH;
 		snprintf(r->reason, sizeof(r->reason), "TLS: the gateway's "

@@ -1404,6 +1404,13 @@ cn_campaign_lock(struct cn_store *st, int64_t id, struct cn_err *err)
 	return fd;
 }
 
+/* A message the gateway accepted: sent, unless a receipt came first (the
+ * receiver commits it as soon as Kannel calls): never backwards. */
+#define SQL_SENT                                                          \
+	"status = CASE WHEN status = 'preparing' THEN 'sent' ELSE status "  \
+	"END, inflight_at = NULL, error = NULL, retryable = 0, attempts = " \
+	"attempts + 1"
+
 /*
  * Folds the journal of an earlier send into the store (see journal()):
  * a message still 'preparing' whose last line is "+REF" was in flight
@@ -1443,12 +1450,9 @@ cn_campaign_journal_fold(struct cn_store *st, int64_t cid, int fd,
 	    stmt(db, &out, "UPDATE message SET inflight_at = NULL WHERE ref = "
 		 "?1 AND campaign_id = ?2 AND status = 'preparing'", err) < 0 ||
 	    /* as the sender's own update (never backwards), once */
-	    stmt(db, &ok, "UPDATE message SET status = CASE WHEN status = "
-		 "'preparing' THEN 'sent' ELSE status END, provider_id = "
-		 "coalesce(nullif(?4, ''), provider_id), sent_at = ?3, "
-		 "inflight_at = NULL, error = NULL, retryable = 0, attempts = "
-		 "attempts + 1 WHERE ref = ?1 AND campaign_id = ?2 AND sent_at "
-		 "IS NULL", err) < 0)
+	    stmt(db, &ok, "UPDATE message SET " SQL_SENT ", provider_id = "
+		 "coalesce(nullif(?4, ''), provider_id), sent_at = ?3 WHERE "
+		 "ref = ?1 AND campaign_id = ?2 AND sent_at IS NULL", err) < 0)
 		goto rollback;
 	while ((n = getline(&line, &cap, f)) > 0) {
 		sqlite3_stmt *q;
@@ -1548,14 +1552,9 @@ cn_campaign_send(struct cn_store *st, const struct cn_config *cfg,
 	    stmt(s.db, &s.s_doubt, "UPDATE message SET inflight_at = ?2, "
 		 "error = ?1, attempts = attempts + 1 WHERE id = ?3 AND "
 		 "status = 'preparing'", err) < 0 ||
-	    /* a receipt may have come first (the receiver commits it as soon
-	     * as Kannel calls): never move a message backwards */
-	    stmt(s.db, &s.s_ok, "UPDATE message SET status = CASE WHEN "
-		 "status = 'preparing' THEN 'sent' ELSE status END, "
-		 "provider_id = coalesce(?1, provider_id), sent_at = "
-		 "coalesce(sent_at, ?2), inflight_at = NULL, error = NULL, "
-		 "retryable = 0, attempts = attempts + 1 WHERE id = ?3",
-		 err) < 0 ||
+	    stmt(s.db, &s.s_ok, "UPDATE message SET " SQL_SENT ", provider_id "
+		 "= coalesce(?1, provider_id), sent_at = coalesce(sent_at, "
+		 "?2) WHERE id = ?3", err) < 0 ||
 	    stmt(s.db, &s.s_fail, "UPDATE message SET status = 'failed', "
 		 "error = ?1, done_at = ?2, retryable = ?3, inflight_at = NULL, "
 		 "attempts = attempts + 1 WHERE id = ?4 AND status = "
