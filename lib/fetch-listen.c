@@ -340,10 +340,13 @@ apply_batch(struct listener *l, struct job *batch)
 			j->code = err.code == CN_EDATA ? CN_ETEMP : err.code;
 		return;
 	}
-	for (j = batch; j; j = j->next)
+	for (j = batch; j; j = j->next) {
 		j->code = cn_fetch_kannel(l->f, j->q, j->len, &err) < 0
 				  ? err.code
 				  : CN_OK;
+		if (j->code == CN_EDATA)
+			cn_fetch_note_refused(l->f, err.msg);
+	}
 	if (cn_fetch_commit(l->f, &err) < 0)
 		for (j = batch; j; j = j->next)
 			if (j->code == CN_OK)

@@ -285,7 +285,17 @@ note(struct cn_fetch *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* a note may quote what a callback sent: one line, no escapes */
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	f->o.on_note(f->o.ctx, msg);
+}
+
+void
+cn_fetch_note_refused(struct cn_fetch *f, const char *why)
+{
+	note(f, "answered 400: %s", why);
 }
 
 int

@@ -66,6 +66,12 @@ int cn_sync_apply_run(struct cn_sync_apply *a, const char *body, size_t len,
 		      struct cn_sync_stats *stats, struct cn_err *err);
 void cn_sync_apply_close(struct cn_sync_apply *a);
 
+/* Notes (to the fetch's on_note) why the receiver answered a callback
+ * 400: the sysadmin reading the log learns what Kannel sent wrong
+ * (control characters shown as '?'). */
+struct cn_fetch;
+void cn_fetch_note_refused(struct cn_fetch *f, const char *why);
+
 /* Marks campaign ?1 for sync at time ?2 (with cn_campaign_exec). */
 #define CN_SQL_SYNC_CAMPAIGN                                                \
 	"INSERT INTO sync_item(kind, uuid, state, changed_at, deleted) "   \

@@ -86,6 +86,13 @@ is "$(get "t=$TOK&ref=${R}1&type=abc")" 400 "a bad type: 400"
 big=$(head -c 9000 /dev/zero | tr '\0' a)
 is "$(get "t=$TOK&from=%2B33600000001&text=$big" mo)" 413 "a callback over 8 KiB: 413"
 is "$(store_sum)" "$sum" "nothing stored for them"
+like "$(cat events.err)" "answered 400: callback: neither a delivery report \(ref, type\) nor an MO" \
+	"the reason of a 400 is on stderr"
+like "$(cat events.err)" "answered 400: callback: delivery report without a valid type 'abc'" \
+	"and names the bad value"
+is "$(get "t=$TOK&ref=${R}1&type=%0A%1B%5B31m")" 400 "a type with a newline and an escape: 400"
+like "$(tail -n 1 events.err)" "valid type '.\?\[31m'\$" "its note is one line"
+is "$(grep -c $'\x1b' events.err)" 0 "the escape is shown as '?', not written"
 is "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "http://127.0.0.1:$PORT/dlr?t=$TOK")" 405 "DELETE: 405"
 
 # POST with a form body (post-url style) works as GET does
