@@ -8,7 +8,11 @@
  * (duplicates ignored by sid).  Each page is applied in one transaction.
  *
  * DateSent> filters by day, so the pull asks from the day before its
- * checkpoint: a status that changed late in the day is seen again.
+ * checkpoint: a status that changed late in the day is seen again.  It
+ * reaches back further, to the send of the oldest open twilio campaign
+ * with a message still waiting for its final status: a handset switched
+ * off for two days is delivered, and its status changes, two days after
+ * DateSent (once the campaign is closed, its events are held anyway).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +132,27 @@ campaign_since(sqlite3 *db, int64_t id)
 	return t;
 }
 
+/* When the oldest open twilio campaign with a message still 'sent' (not
+ * delivered, failed or expired yet) was sent; 0 if none. */
+static int64_t
+awaiting_since(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	int64_t t = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT min(coalesce(c.sent_at, "
+			       "c.created_at)) FROM campaign c WHERE c.status "
+			       "IN ('sending', 'sent') AND c.driver = 'twilio' "
+			       "AND EXISTS (SELECT 1 FROM message m WHERE "
+			       "m.campaign_id = c.id AND m.status = 'sent')",
+			       -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		t = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return t;
+}
+
 /* Applies one page's messages.  Returns how many, or -1. */
 static int64_t
 apply_page(struct cn_fetch *f, const cJSON *list, struct cn_err *err)
@@ -216,10 +241,14 @@ cn_fetch_twilio(struct cn_fetch *f, const struct cn_twilio *tw,
 	if (o->campaign) {
 		since = campaign_since(db, o->campaign);
 	} else {
+		int64_t open;
+
 		if (setting_get(db, key, &since, err) < 0)
 			return -1;
 		if (!since)
 			since = start - o->reply_window_hours * 3600;
+		if ((open = awaiting_since(db)) > 0 && open < since)
+			since = open;
 	}
 	since -= 86400;
 	{

@@ -114,10 +114,35 @@ CARNET_NOW=$((T0 + 120)) run carnet-sms-fetch
 is "$status" 75 "HTTP 503: exit 75 (try again later)"
 is "$(sql "SELECT value FROM setting WHERE key = 'twilio.checkpoint.$SID'")" "$((T0 + 60))" "the checkpoint did not move"
 rm pages/status
+
+# a status that changes days after the send (a handset switched off): while
+# its campaign is open and ref-3 still 'sent', the pull reaches back to the
+# campaign's send, not only to the day before its checkpoint
+D2=$((T0 + 2 * 86400))		# 2026-11-24T08:00:00Z
+CARNET_NOW=$D2 run carnet-sms-fetch
+is "$status" 0 "two days later: exit 0"
+: >pages/requests.log
+CARNET_NOW=$((D2 + 60)) run carnet-sms-fetch
+like "$(head -1 pages/requests.log)" 'DateSent%3E=2026-11-21 ' \
+	"ref-3 still 'sent' in an open campaign: DateSent> from the day before the campaign's send"
+sql "UPDATE message SET status = 'delivered' WHERE ref = 'ref-3'"
+: >pages/requests.log
+CARNET_NOW=$((D2 + 120)) run carnet-sms-fetch
+like "$(head -1 pages/requests.log)" 'DateSent%3E=2026-11-23 ' \
+	"nothing waiting any more: from the day before the checkpoint again"
+sql "UPDATE message SET status = 'sent' WHERE ref = 'ref-3'"
+CARNET_NOW=$((T0 + 73 * 3600)) carnet-sms-fetch --close-due >/dev/null
+is "$(sql "SELECT status FROM campaign WHERE id = 1")" closed "the campaign closed after 72 h"
+: >pages/requests.log
+CARNET_NOW=$((T0 + 73 * 3600 + 60)) run carnet-sms-fetch
+like "$(head -1 pages/requests.log)" 'DateSent%3E=2026-11-23 ' \
+	"a closed campaign is not waited for (its events are held)"
+CP=$(sql "SELECT value FROM setting WHERE key = 'twilio.checkpoint.$SID'")
+
 kill "$SPID"
 wait "$SPID" 2>/dev/null
-CARNET_NOW=$((T0 + 180)) run carnet-sms-fetch
+CARNET_NOW=$((T0 + 74 * 3600)) run carnet-sms-fetch
 is "$status" 75 "the provider unreachable: exit 75"
 like "$err" "twilio: http://127.0.0.1:$PORT: .*try again later" "the message names the provider"
-is "$(sql "SELECT value FROM setting WHERE key = 'twilio.checkpoint.$SID'")" "$((T0 + 60))" "the checkpoint still did not move"
+is "$(sql "SELECT value FROM setting WHERE key = 'twilio.checkpoint.$SID'")" "$CP" "the checkpoint still did not move"
 done_testing
