@@ -355,8 +355,9 @@ one_run(struct cli *c, struct cn_sync_opts *so, struct out *o)
 
 	if (st.server_reset)
 		cli_warn(c, "the server's database was emptied or made anew "
-			 "since the last sync: this store's %llu items are "
-			 "pushed to it again", (unsigned long long)st.server_reset);
+			 "since the last sync: this store's %llu items %s "
+			 "pushed to it again", (unsigned long long)st.server_reset,
+			 so->dry_run ? "would be" : "are");
 	if (rc < 0) {
 		out_close(o);
 		return cli_fail(c, &err);

@@ -3180,14 +3180,16 @@ adopt_tx(struct sync *s, unsigned kmask, struct cn_err *err)
  * again, to be pushed as new and matched with what the server has.
  * A store without an epoch on a database with one (a first sync, or
  * the first run of a carnet that knows epochs) takes it as it is.
- * Returns 0 or -1.
+ * A dry run writes no epoch: it only reads, and forgets inside its own
+ * transaction (rolled back at its end), so that it shows what the run
+ * would push.  Returns 0 or -1.
  */
 static int
 epoch_check(struct sync *s, struct cn_err *err)
 {
 	char key[600], mine[64], since[512], made[37], theirs[64] = "";
 	long code;
-	int lost = 0;
+	int lost = 0, dry = s->o->dry_run;
 
 	snprintf(key, sizeof(key), "sync_epoch:%s", s->remote);
 	if (setting_get(s->db, key, mine, sizeof(mine), err) < 0 ||
@@ -3228,9 +3230,11 @@ epoch_check(struct sync *s, struct cn_err *err)
 		} else {
 			if (mine[0] || strcmp(since, "0") != 0)
 				lost = 1;
-			if (ensure_db(s, err) < 0)
+			if (!dry && ensure_db(s, err) < 0)
 				return -1;
 		}
+		if (dry)
+			break;
 		cn_uuid7(made);
 		cn_buf_reset(&s->body);
 		cn_buf_addf(&s->body, "{\"epoch\":\"%s\"}", made);
@@ -3250,7 +3254,9 @@ epoch_check(struct sync *s, struct cn_err *err)
 		return 0;
 	if (mine[0])
 		lost = 1;
-	if (begin(s, err) < 0)
+	if (dry && !lost)
+		return 0;
+	if (!dry && begin(s, err) < 0)
 		return -1;
 	if (lost) {
 		int64_t n = 0;
@@ -3277,6 +3283,8 @@ epoch_check(struct sync *s, struct cn_err *err)
 		logf_(s, "the database was emptied or made anew since the "
 		      "last sync: %lld items to push again", (long long)n);
 	}
+	if (dry)
+		return 0;
 	if (setting_put(s->db, key, theirs, err) < 0) {
 		rollback(s);
 		return -1;
@@ -3366,6 +3374,8 @@ cn_sync_run(struct cn_store *st, const struct cn_sync_opts *o,
 			goto out;
 		dry_tx = 1;
 		if (adopt(s.db, cn_store_idprefix(st), o->kinds, s.now, err) < 0)
+			goto out;
+		if (epoch_check(&s, err) < 0)
 			goto out;
 	}
 	if (g == 1) {	/* dry run, no database yet: everything is pushed */

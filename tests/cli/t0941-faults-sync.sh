@@ -282,6 +282,15 @@ printf 'email,first_name\nc3@example.com,Trois\n' >e7.csv
 as A carnet-contacts import --list clients --mode update e7.csv >/dev/null 2>&1
 printf 'email,first_name\nnew@example.com,Nouveau\n' >n7.csv
 as B carnet-contacts import --list clients n7.csv >/dev/null 2>&1
+before=$(STORE=$T/A.db store_sum)
+sync_as A --dry-run --format csv
+is "$status" 0 "a dry run of A against the empty server: exit 0"
+like "$err" "database was emptied or made anew since the last sync: this store's [0-9]+ items would be pushed to it again" \
+	"the dry run says the server lost its data"
+is "$(printf '%s\n' "$out" | grep -c '^push,contact,.*,add,')" 398 "and lists the 398 contacts it would push again"
+is "$(STORE=$T/A.db store_sum)" "$before" "the dry run changed nothing in the store"
+is "$(curl -s "$DIRECT/$COUCH_DB/_local/carnet-epoch" | jq -r '.epoch // .error')" not_found \
+	"nor on the server (no epoch written)"
 sync_as A
 is "$status" 0 "A's first sync with the empty server: exit 0"
 like "$err" "database was emptied or made anew since the last sync: this store's [0-9]+ items are pushed to it again" \
