@@ -47,6 +47,17 @@ fuzz_check_record(const struct cn_record *r, enum cn_format fmt,
 	}
 }
 
+/* Whether err says that what was written is beyond RECORD_MAX (1024 bytes
+ * in the fuzz build, see Makefile) because quoting made it longer than
+ * what was read: a record or a header under the limit, its quotes
+ * doubled.  Production's limit is 128 MiB. */
+static int
+too_large(const struct cn_err *err, size_t outlen)
+{
+	return outlen > 1024 && (strstr(err->msg, "record too large") ||
+				 strstr(err->msg, "or a record over"));
+}
+
 /*
  * Records read, written (CSV as CSV, JSON as NDJSON) and read again are
  * the same: reads in (len bytes, format fmt, options o) with a reader A,
@@ -104,6 +115,14 @@ fuzz_roundtrip(const char *in, size_t len, enum cn_format fmt,
 		fuzz_fail("fmemopen");
 	a = cn_reader_open(fa, "a", fmt, o, &err);
 	b = cn_reader_open(fb, "b", fmt, &comma, &err);
+	if (a && !b && too_large(&err, outlen)) {
+		/* the header alone, its quotes doubled */
+		cn_reader_close(a);
+		fclose(fa);
+		fclose(fb);
+		free(out);
+		return;
+	}
 	fuzz_assert(a && b, "round trip: the output cannot be read: %s\n"
 		    "---\n%.*s---", err.msg, (int)outlen, out);
 	for (;;) {
@@ -114,11 +133,8 @@ fuzz_roundtrip(const char *in, size_t len, enum cn_format fmt,
 			break;
 		n++;
 		rc = cn_reader_next(b, &rb, &err);
-		if (rc == -1 && outlen > 1024 &&
-		    (strstr(err.msg, "record too large") ||
-		     strstr(err.msg, "or a record over")))
-			break;	/* quotes made it longer than RECORD_MAX
-				   (1024 in the fuzz build, see Makefile) */
+		if (rc == -1 && too_large(&err, outlen))
+			break;
 		fuzz_assert(rc == 1, "round trip: record %d not read back "
 			    "(%d: %s)\n---\n%.*s---", n, rc, err.msg,
 			    (int)outlen, out);
