@@ -127,7 +127,9 @@ check-asan:
 	$(MAKE) B=build-asan CFLAGS='-O1 -g -fno-omit-frame-pointer' \
 	  SANFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=undefined' check
 
-VALGRIND := valgrind -q --error-exitcode=99 --leak-check=full \
+# --vgdb=no: no gdbserver FIFOs in $TMPDIR, which a tool killed by a crash
+# test would leave there
+VALGRIND := valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full \
              --errors-for-leak-kinds=definite --show-leak-kinds=definite
 check-valgrind: all $(UNIT_BIN)
 	@rm -rf $(B)/vg-bin && mkdir -p $(B)/vg-bin
