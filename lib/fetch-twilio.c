@@ -114,16 +114,15 @@ setting_set(sqlite3 *db, const char *key, int64_t v, struct cn_err *err)
 	return rc == SQLITE_DONE ? 0 : cn_sql_fail(err, db, "twilio");
 }
 
-/* When the campaign was sent (or created), for a pull of one campaign. */
+/* The integer of a one-value query, with ?1 bound to id if it has one
+ * (0 if none). */
 static int64_t
-campaign_since(sqlite3 *db, int64_t id)
+query_int(sqlite3 *db, const char *sql, int64_t id)
 {
 	sqlite3_stmt *s;
 	int64_t t = 0;
 
-	if (sqlite3_prepare_v2(db, "SELECT coalesce(sent_at, created_at)"
-			       " FROM campaign WHERE id = ?1", -1, &s,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) == SQLITE_ROW)
@@ -132,25 +131,24 @@ campaign_since(sqlite3 *db, int64_t id)
 	return t;
 }
 
+/* When the campaign was sent (or created), for a pull of one campaign. */
+static int64_t
+campaign_since(sqlite3 *db, int64_t id)
+{
+	return query_int(db, "SELECT coalesce(sent_at, created_at) FROM "
+			 "campaign WHERE id = ?1", id);
+}
+
 /* When the oldest open twilio campaign with a message still 'sent' (not
  * delivered, failed or expired yet) was sent; 0 if none. */
 static int64_t
 awaiting_since(sqlite3 *db)
 {
-	sqlite3_stmt *s;
-	int64_t t = 0;
-
-	if (sqlite3_prepare_v2(db, "SELECT min(coalesce(c.sent_at, "
-			       "c.created_at)) FROM campaign c WHERE c.status "
-			       "IN ('sending', 'sent') AND c.driver = 'twilio' "
-			       "AND EXISTS (SELECT 1 FROM message m WHERE "
-			       "m.campaign_id = c.id AND m.status = 'sent')",
-			       -1, &s, NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		t = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return t;
+	return query_int(db, "SELECT min(coalesce(c.sent_at, c.created_at)) "
+			 "FROM campaign c WHERE c.status IN ('sending', "
+			 "'sent') AND c.driver = 'twilio' AND EXISTS (SELECT 1 "
+			 "FROM message m WHERE m.campaign_id = c.id AND "
+			 "m.status = 'sent')", 0);
 }
 
 /* Applies one page's messages.  Returns how many, or -1. */

@@ -1019,7 +1019,7 @@ run(struct sync *s, const char *sql, struct cn_err *err, const char *fmt, ...)
 /* Steps and resets st (a cached() statement), an update of kind:uuid.  Returns 0, 1
  * when the store refused it (a constraint: err says which), -1. */
 static int
-step_final(struct sync *s, sqlite3_stmt *st, const char *kind,
+step_update(struct sync *s, sqlite3_stmt *st, const char *kind,
 	   const char *uuid, struct cn_err *err)
 {
 	int rc = sqlite3_step(st);
@@ -1532,7 +1532,7 @@ apply_template(struct sync *s, const char *uuid, const cJSON *doc,
 	sqlite3_bind_int64(st, 12, uid);
 	bind_int(st, 13, doc, "created_at");
 	bind_int(st, 14, doc, "updated_at");
-	if ((rc = step_final(s, st, "template", uuid, err)) != 0)
+	if ((rc = step_update(s, st, "template", uuid, err)) != 0)
 		return rc;
 	if (jint(doc, "is_default", 0) &&
 	    run(s, "UPDATE template SET is_default = 0 WHERE id <> ?1 AND "
@@ -1624,7 +1624,7 @@ apply_campaign(struct sync *s, const char *uuid, const cJSON *doc,
 	bind_int(st, 13, doc, "close_at");
 	bind_int(st, 14, doc, "closed_at");
 	bind_str(st, 15, jstr(doc, "body"));
-	return step_final(s, st, "campaign", uuid, err);
+	return step_update(s, st, "campaign", uuid, err);
 }
 
 static int
@@ -1691,7 +1691,7 @@ apply_message(struct sync *s, const char *ref, const cJSON *doc,
 	bind_int(st, 16, doc, "created_at");
 	bind_int(st, 17, doc, "sent_at");
 	bind_int(st, 18, doc, "done_at");
-	return step_final(s, st, "message", ref, err);
+	return step_update(s, st, "message", ref, err);
 }
 
 #define MAX_TEXT (64 * 1024)	/* longest text field, as an import takes */
